@@ -25,6 +25,7 @@ class Dense:
         self.W, self.b, self.dW, self.db = W, b, dW, db
         self.dropout = float(dropout)
         self._buffers: OrderedDict[tuple[int, bool], dict[str, np.ndarray]] = OrderedDict()
+        self._dx: dict[int, np.ndarray] = {}
         self._x = self._z = self._a = self._mask = None
 
     # Buffers are allocated once per batch size (steady state: the batch size and the last partial
@@ -36,12 +37,10 @@ class Dense:
             dt = self.W.dtype
             bufs = {"z": np.empty((n, self.units), dt)}
             bufs["a"] = np.empty((n, self.units), dt) if self.activation.needs_z else bufs["z"]
-            if training:
-                bufs["dx"] = np.empty((n, self.fan_in), dt)
-                if self.dropout > 0:
-                    bufs["out"] = np.empty((n, self.units), dt)
-                    bufs["rand"] = np.empty((n, self.units), dt)
-                    bufs["mask"] = np.empty((n, self.units), bool)
+            if training and self.dropout > 0:
+                bufs["out"] = np.empty((n, self.units), dt)
+                bufs["rand"] = np.empty((n, self.units), dt)
+                bufs["mask"] = np.empty((n, self.units), bool)
             self._buffers[key] = bufs
             while len(self._buffers) > 4:
                 self._buffers.popitem(last=False)
@@ -79,6 +78,11 @@ class Dense:
         np.sum(grad, axis=0, out=self.db)  # dL/db = Σ_samples δ
         if not need_dx:
             return None
-        dx = self._buffers[(grad.shape[0], True)]["dx"]
+        n = grad.shape[0]
+        dx = self._dx.get(n)
+        if dx is None:
+            dx = self._dx[n] = np.empty((n, self.fan_in), self.W.dtype)
+            while len(self._dx) > 4:
+                self._dx.pop(next(iter(self._dx)))
         np.matmul(grad, self.W.T, out=dx)  # dL/dx = δ·Wᵀ
         return dx

@@ -159,15 +159,18 @@ class CrossEntropy(Loss):
         n = a.shape[0]
         rows = np.arange(n)
         if output_activation == "linear":
-            np.subtract(a, a.max(axis=1, keepdims=True), out=delta)
+            # logits: L = log Σ_k e^{z_k} − z_y, exact even where softmax underflows
+            zmax = a.max(axis=1, keepdims=True)
+            np.subtract(a, zmax, out=delta)
             np.exp(delta, out=delta)
-            delta /= delta.sum(axis=1, keepdims=True)
+            sums = delta.sum(axis=1, keepdims=True)
+            delta /= sums
+            per_sample = (np.log(sums) + zmax)[:, 0] - a[rows, y]
         else:
             np.copyto(delta, a)
-        # ŷ_y may underflow to 0 in float32 only when the loss is already ~87: clip at the
-        # smallest normal number so the loss stays finite.
-        picked = np.maximum(delta[rows, y], np.finfo(delta.dtype).tiny)
-        per_sample = -np.log(picked)
+            # ŷ_y may underflow to 0 in float32 only when the loss is already ~87: clip at the
+            # smallest normal number so the loss stays finite.
+            per_sample = -np.log(np.maximum(delta[rows, y], np.finfo(delta.dtype).tiny))
         delta[rows, y] -= 1.0  # fused: dL/dz = ŷ - onehot(y)
         delta *= 1.0 / n
         if weights is not None:
