@@ -323,8 +323,12 @@ class _Converter:
             if "could not determine a constructor" in problem:
                 problem = f"unsupported YAML tag {node.tag!r} (only plain YAML values are allowed)"
             self._fail(node, problem)
-        except (ValueError, TypeError, OverflowError) as exc:
-            self._fail(node, f"invalid value {_scalar_text(node)}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise all sorts on odd input
+            detail = str(exc) or type(exc).__name__
+            tag = node.tag.rsplit(":", 1)[-1]
+            if isinstance(exc, (IndexError, KeyError, AttributeError)):
+                detail = f"not a valid {tag}"
+            self._fail(node, f"invalid value {_scalar_text(node)}: {detail}")
 
     def _mapping(self, node, path: tuple, depth: int) -> dict:
         out: dict = {}
