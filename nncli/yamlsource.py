@@ -49,8 +49,6 @@ MAX_BYTES = 1024 * 1024  # config files larger than this are refused
 MAX_NODES = 100_000  # values after alias expansion (billion-laughs guard)
 MAX_DEPTH = 100  # nesting depth of collections (RecursionError guard)
 
-Path = tuple  # tuple of str keys / int list indices (other scalar keys possible)
-
 
 @dataclass
 class Source:
@@ -164,7 +162,10 @@ def parse_yaml_text(text: str, display_path: str = "<config>") -> Source:
     """Parse YAML text into a Source; the top level must be a mapping."""
     if len(text) > MAX_BYTES:
         raise ConfigError(_too_big(display_path, None))
-    node = _compose(text, display_path, what="config")
+    try:
+        node = _compose(text)
+    except _Problem as exc:
+        raise ConfigError(_file_problem_line(exc, display_path)) from None
     if node is None:
         raise ConfigError(
             f"{display_path}: the config file is empty — write the config as 'key: value' "
@@ -200,33 +201,45 @@ def _scalar_text(node) -> str:
     return repr(value)
 
 
-def _compose(text: str, display: str, *, what: str):
-    """yaml.compose with SafeLoader; YAML errors become one-line ConfigErrors."""
+class _Problem(Exception):
+    """A YAML problem before formatting: position (or None), problem text, parser context."""
+
+    def __init__(self, pos, problem: str, context: str = "", syntax: bool = True):
+        super().__init__(problem)
+        self.pos, self.problem, self.context, self.syntax = pos, problem, context, syntax
+
+
+def _compose(text: str):
+    """yaml.compose with our SafeLoader; every failure becomes a _Problem."""
     loader = None
     try:
         loader = _Loader(text)
         return loader.get_single_node()
     except _TooDeep as exc:
-        line, col = _pos(exc.mark)
-        raise ConfigError(
-            f"{display}:{line}:{col}: nested more than {MAX_DEPTH} levels deep; refusing to load it"
+        raise _Problem(
+            _pos(exc.mark), f"nested more than {MAX_DEPTH} levels deep; refusing to load it", syntax=False
         ) from None
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError(_yaml_error_line(exc, display, text)) from None
+        raise _yaml_problem(exc) from None
     except yaml.reader.ReaderError as exc:
-        line, col = _offset_pos(text, exc.position)
-        raise ConfigError(
-            f"{display}:{line}:{col}: YAML syntax error: unacceptable character "
-            f"#x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x} "
-            "(control characters are not allowed in YAML)"
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise _Problem(
+            _offset_pos(text, exc.position),
+            f"unacceptable character #x{char:04x} (control characters are not allowed in YAML)",
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML error we know is marked
-        raise ConfigError(f"{display}: YAML error: {exc}") from None
+        raise _Problem(None, str(exc)) from None
     except RecursionError:  # pragma: no cover - bounded by MAX_DEPTH, kept as a last guard
-        raise ConfigError(f"{display}: nested too deeply; refusing to load it") from None
+        raise _Problem(None, "nested too deeply; refusing to load it", syntax=False) from None
     finally:
         if loader is not None:
             loader.dispose()
+
+
+def _file_problem_line(exc: _Problem, display: str) -> str:
+    where = f"{display}:{exc.pos[0]}:{exc.pos[1]}" if exc.pos else display
+    kind = "YAML syntax error: " if exc.syntax else ""
+    return f"{where}: {kind}{exc.problem}{exc.context}"
 
 
 def _offset_pos(text: str, offset: int) -> tuple[int, int]:
@@ -235,9 +248,10 @@ def _offset_pos(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _yaml_error_line(exc: yaml.MarkedYAMLError, display: str, text: str) -> str:
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> _Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "invalid YAML"
+    context = ""
     if (exc.context or "").startswith("expected a single document"):
         problem = "more than one YAML document ('---') in the file; a config is one document"
     elif "'\\t'" in problem:
@@ -245,13 +259,10 @@ def _yaml_error_line(exc: yaml.MarkedYAMLError, display: str, text: str) -> str:
     elif exc.context and exc.context_mark and exc.problem:
         cl, cc = _pos(exc.context_mark)
         if mark is None or (cl, cc) != _pos(mark):
-            problem += f" ({exc.context} at line {cl}, column {cc})"
+            context = f" ({exc.context} at line {cl}, column {cc})"
         if problem.startswith("expected <block end>"):
-            problem += " — check the indentation of this line"
-    if mark is None:  # pragma: no cover
-        return f"{display}: YAML syntax error: {problem}"
-    line, col = _pos(mark)
-    return f"{display}:{line}:{col}: YAML syntax error: {problem}"
+            context += " — check the indentation of this line"
+    return _Problem(_pos(mark) if mark is not None else None, problem, context)
 
 
 class _Converter:
@@ -261,9 +272,9 @@ class _Converter:
     bounded so hostile input gives a message instead of exhausting memory or the stack.
     """
 
-    def __init__(self, display: str, *, record: bool = True):
+    def __init__(self, display: str, *, positions: bool = True):
         self.display = display
-        self.record = record
+        self.record = positions  # record positions, and put them in messages
         self.value_pos: dict[tuple, tuple[int, int]] = {}
         self.key_pos: dict[tuple, tuple[int, int]] = {}
         self.errors: list[str] = []
@@ -273,9 +284,14 @@ class _Converter:
         self._stack: set[int] = set()
         self._constructor = yaml.constructor.SafeConstructor()
 
-    def _fail(self, node, message: str):
+    def _where(self, node) -> str:
+        if not self.record:
+            return self.display
         line, col = _pos(node.start_mark)
-        raise ConfigError(f"{self.display}:{line}:{col}: {message}")
+        return f"{self.display}:{line}:{col}"
+
+    def _fail(self, node, message: str):
+        raise ConfigError(f"{self._where(node)}: {message}")
 
     def convert(self, node, path: tuple, depth: int = 0):
         self.count += 1
@@ -347,10 +363,10 @@ class _Converter:
                 self._fail(key_node, "mapping keys must be plain values")
             kpos = _pos(key_node.start_mark)
             if key in explicit:
-                fl, _ = explicit[key]
+                first = f" (first given on line {explicit[key][0]})" if self.record else ""
                 self.errors.append(
-                    f"{self.display}:{kpos[0]}:{kpos[1]}: {dotted(path + (key,))}: duplicate key "
-                    f"{key!r} (first given on line {fl}) — remove one of them"
+                    f"{self._where(key_node)}: {dotted(path + (key,))}: duplicate key "
+                    f"{key!r}{first} — remove one of them"
                 )
                 continue
             explicit[key] = kpos
@@ -367,7 +383,7 @@ class _Converter:
                     self._fail(src, "a YAML alias refers to the collection that contains it (recursive alias)")
                 self._stack.add(id(src))
                 try:
-                    sub = _Converter(self.display, record=self.record)
+                    sub = _Converter(self.display, positions=self.record)
                     sub.count, sub._seen, sub._stack = self.count, self._seen, self._stack
                     sub.aliased = True
                     value = sub._mapping(src, path, depth + 1)
@@ -427,7 +443,7 @@ def _apply_one(src: Source, item: str) -> None:
     segments = [s.strip() for s in segments]
     if not value_text.strip():
         fail(f"no value after '='; write {path_text}=null to clear it")
-    value = _parse_override_value(value_text, origin)
+    value = _parse_override_value(value_text, origin, tuple(segments))
 
     if not isinstance(src.data, dict):  # pragma: no cover - sources are always mappings
         fail("the config is not a mapping")
@@ -504,26 +520,24 @@ def _subpaths(value, path):
             yield from _subpaths(v, path + (i,))
 
 
-def _parse_override_value(text: str, origin: str):
+def _parse_override_value(text: str, origin: str, base: tuple = ()):
     if len(text) > MAX_BYTES:
         raise ConfigError(f"{origin}: the value is larger than 1 MiB")
     try:
-        node = _compose(text, origin, what="value")
-    except ConfigError as exc:
-        # Positions inside a one-line value are noise; keep the parser's words.
-        msg = exc.messages[0]
-        detail = msg.split(": ", 2)[-1] if msg.startswith(origin) else msg
-        raise ConfigError(f"{origin}: the value is not valid YAML ({re.sub(r'^[0-9:]*', '', detail).lstrip(': ')}); "
-                          "quote text containing ': ', '#', '[' or '{'") from None
+        node = _compose(text)
+    except _Problem as exc:
+        if not exc.syntax:
+            raise ConfigError(f"{origin}: the value is {exc.problem}") from None
+        raise ConfigError(
+            f"{origin}: the value is not valid YAML ({exc.problem}); "
+            "quote text containing ': ', '#', '[' or '{'"
+        ) from None
     if node is None:
         return None
-    conv = _Converter(origin, record=False)
-    try:
-        value = conv.convert(node, ())
-    except ConfigError as exc:
-        raise ConfigError(f"{origin}: " + re.sub(r"^--set .*?:[0-9]+:[0-9]+: ", "", exc.messages[0])) from None
+    conv = _Converter(origin, positions=False)
+    value = conv.convert(node, base)
     if conv.errors:
-        raise ConfigError([f"{origin}: " + re.sub(r"^--set .*?:[0-9]+:[0-9]+: ", "", e) for e in conv.errors])
+        raise ConfigError(conv.errors)
     return value
 
 
