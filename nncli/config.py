@@ -264,8 +264,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
 
 
 def config_from_dict(data: dict, *, base_dir: str | Path = ".", overrides=(), display: str = "<config>") -> Config:
-    source = yamlsource.Source(path=display, data=data, value_pos={}, key_pos={}, origins={})
-    return _from_source(source, Path(base_dir), overrides)
+    return _from_source(yamlsource.source_from_data(data, display), Path(base_dir), overrides)
 
 
 def _from_source(source, base_dir: Path, overrides) -> Config:
@@ -276,7 +275,7 @@ def _from_source(source, base_dir: Path, overrides) -> Config:
     try:
         cfg = Config.model_validate(source.data)
     except ValidationError as exc:
-        raise ConfigError(yamlsource.format_validation_error(exc, source)) from None
+        raise ConfigError(yamlsource.format_validation_error(exc, source, Config)) from None
     cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(overrides)
     errors, warnings = check_config(cfg)
     if errors:

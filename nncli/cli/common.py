@@ -19,8 +19,9 @@ def debug_enabled() -> bool:
 
 
 def error(message: str) -> None:
+    """Messages already name their file and place (compiler style: FILE:LINE:COL: ...)."""
     for line in message.splitlines() or [""]:
-        print(f"error: {line}" if not line.startswith(("error:", "warning:")) else line, file=sys.stderr)
+        print(line, file=sys.stderr)
 
 
 @contextmanager
@@ -38,7 +39,7 @@ def reporting():
     except KeyboardInterrupt:
         if debug_enabled():
             raise
-        print("error: interrupted", file=sys.stderr)
+        print("interrupted", file=sys.stderr)
         raise typer.Exit(130) from None
     except BrokenPipeError:
         # `nncli predict ... | head`: the reader left; not an error worth a traceback.
