@@ -157,14 +157,15 @@ class Trainer:
         penalty_tmp = np.empty(nw, net.dtype) if (tr.l1 or tr.l2) else None
         deltas: dict[int, np.ndarray] = {}
         shuffle = tr.shuffle
+        y = self.loss.prepare_targets(y, net.dtype)  # converted once, not per batch
         Xs = np.empty_like(X) if shuffle else X
         ys = np.empty_like(y) if shuffle else y
         sample_w = None if self.class_weights is None else self.class_weights[y]
         ws = np.empty_like(sample_w) if (shuffle and sample_w is not None) else sample_w
-        # Predictions of the epoch, kept as they come out of each batch, for the train metrics
-        # (as Keras does): no second pass over the data.
+        # Outputs of the epoch, kept as they come out of each batch, for the train metrics
+        # (as Keras does): no second pass over the data, one copy per batch.
         track_preds = bool(self.metric_names)
-        preds = (np.empty(n, np.int64) if classification else np.empty((n, net.n_outputs), net.dtype)) if track_preds else None
+        preds = np.empty((n, net.n_outputs), net.dtype) if track_preds else None
         fused, out_act = self.fused, net.output_activation
         loss_fn = self.loss
         opt = self.optimizer
@@ -209,10 +210,7 @@ class Trainer:
                     )
                 loss_sum += batch_loss
                 if track_preds:
-                    if classification:
-                        preds[s:e] = M.predicted_classes(out, out_act)
-                    else:
-                        preds[s:e] = out
+                    preds[s:e] = out
                 net.backward(delta, fused=fused)
                 if penalty_tmp is not None:
                     w = params[:nw]
@@ -239,8 +237,13 @@ class Trainer:
             self._epoch_seconds += time.perf_counter() - t0
             row = {"epoch": epoch + 1, "train_loss": float(loss_sum / n)}
             if track_preds:
+                if classification:
+                    truth = ys if ys.ndim == 1 else ys[:, 0].astype(np.int64)
+                    guess = M.predicted_classes(preds, out_act)
+                else:
+                    truth, guess = ys, preds
                 for m in self.metric_names:
-                    row[f"train_{m}"] = M.compute(m, ys, preds, self.n_classes)
+                    row[f"train_{m}"] = M.compute(m, truth, guess, self.n_classes)
             if self.validation is not None:
                 row.update(self.evaluate(*self.validation, prefix="val_"))
             row["lr"] = lr
