@@ -109,7 +109,8 @@ def check_against_data(cfg: Config, prepared: PreparedData) -> None:
                         f"({', '.join(pre.targets)}); set units: {len(pre.targets)}")
     bs = cfg.training.batch_size
     n = len(prepared.train.X)
-    if bs != "full" and bs > n:
+    # Only a batch size the config gives: the default (32) is capped at the training set.
+    if bs != "full" and bs > n and "batch_size" in cfg.training.model_fields_set:
         errors.append(f"{cfg.where('training', 'batch_size')}: training.batch_size: {bs} is larger than the "
                         f"training set ({n} rows); use at most {n}, or 'full'")
     if cfg.task == "classification" and isinstance(cfg.training.class_weight, dict):
