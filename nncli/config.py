@@ -36,6 +36,19 @@ def _name_shorthand(value: Any) -> Any:
     return {"name": value} if isinstance(value, str) else value
 
 
+def _default_name(default: str):
+    """`optimizer: {learning_rate: 0.01}` (or --set training.optimizer.learning_rate=0.01 on a config
+    without an optimizer) keeps the default's name, so only the keys given change."""
+
+    def fill(value: Any) -> Any:
+        value = _name_shorthand(value)
+        if isinstance(value, dict) and "name" not in value:
+            return {"name": default, **value}
+        return value
+
+    return fill
+
+
 # ---------------------------------------------------------------- model
 class LayerConfig(Strict):
     units: int = Field(gt=0, description="Number of neurons in the layer (its output width).")
@@ -63,9 +76,9 @@ class SGDConfig(Strict):
 class AdamConfig(Strict):
     name: Literal["adam"]
     learning_rate: float = Field(0.001, gt=0, description="η")
-    beta1: float = Field(0.9, ge=0, lt=1)
-    beta2: float = Field(0.999, ge=0, lt=1)
-    epsilon: float = Field(1e-8, gt=0)
+    beta1: float = Field(0.9, ge=0, lt=1, description="Decay of the running mean of gradients.")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Decay of the running mean of squared gradients.")
+    epsilon: float = Field(1e-8, gt=0, description="Added to the denominator for numerical stability.")
 
 
 class AdamWConfig(AdamConfig):
@@ -75,21 +88,21 @@ class AdamWConfig(AdamConfig):
 
 class RMSpropConfig(Strict):
     name: Literal["rmsprop"]
-    learning_rate: float = Field(0.001, gt=0)
-    rho: float = Field(0.9, ge=0, lt=1)
-    epsilon: float = Field(1e-8, gt=0)
+    learning_rate: float = Field(0.001, gt=0, description="η")
+    rho: float = Field(0.9, ge=0, lt=1, description="Decay of the running mean of squared gradients.")
+    epsilon: float = Field(1e-8, gt=0, description="Added to the denominator for numerical stability.")
 
 
 class AdagradConfig(Strict):
     name: Literal["adagrad"]
-    learning_rate: float = Field(0.01, gt=0)
-    epsilon: float = Field(1e-8, gt=0)
+    learning_rate: float = Field(0.01, gt=0, description="η")
+    epsilon: float = Field(1e-8, gt=0, description="Added to the denominator for numerical stability.")
 
 
 OptimizerConfig = Annotated[
     Union[SGDConfig, AdamConfig, AdamWConfig, RMSpropConfig, AdagradConfig],
     Field(discriminator="name"),
-    BeforeValidator(_name_shorthand),
+    BeforeValidator(_default_name("adam")),
 ]
 
 
@@ -101,7 +114,7 @@ class ConstantSchedule(Strict):
 class StepSchedule(Strict):
     name: Literal["step"]
     step_size: int = Field(10, gt=0, description="Multiply η by gamma every step_size epochs.")
-    gamma: float = Field(0.1, gt=0, le=1)
+    gamma: float = Field(0.1, gt=0, le=1, description="Factor applied to η at each step.")
 
 
 class ExponentialSchedule(Strict):
@@ -112,22 +125,22 @@ class ExponentialSchedule(Strict):
 class CosineSchedule(Strict):
     name: Literal["cosine"]
     warmup_epochs: int = Field(0, ge=0, description="Linear warmup epochs before the cosine decay.")
-    min_lr: float = Field(0.0, ge=0)
+    min_lr: float = Field(0.0, ge=0, description="η at the end of the decay.")
 
 
 class PlateauSchedule(Strict):
     name: Literal["reduce_on_plateau"]
     monitor: str = Field("val_loss", description="A history column, e.g. val_loss, train_loss, val_accuracy.")
-    factor: float = Field(0.5, gt=0, lt=1)
-    patience: int = Field(5, ge=0)
-    min_lr: float = Field(0.0, ge=0)
-    min_delta: float = Field(0.0, ge=0)
+    factor: float = Field(0.5, gt=0, lt=1, description="Multiply η by this when the monitored value stops improving.")
+    patience: int = Field(5, ge=0, description="Epochs without improvement before reducing η.")
+    min_lr: float = Field(0.0, ge=0, description="η is never reduced below this.")
+    min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
 
 
 ScheduleConfig = Annotated[
     Union[ConstantSchedule, StepSchedule, ExponentialSchedule, CosineSchedule, PlateauSchedule],
     Field(discriminator="name"),
-    BeforeValidator(_name_shorthand),
+    BeforeValidator(_default_name("constant")),
 ]
 
 
@@ -152,14 +165,20 @@ class EarlyStoppingConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(100, gt=0)
-    batch_size: Union[int, Literal["full"]] = Field(
+    epochs: int = Field(100, gt=0, description="Passes over the training data.")
+    batch_size: Union[Annotated[int, Field(gt=0)], Literal["full"]] = Field(
         32, description="Samples per gradient step, or 'full' for full-batch gradient descent."
     )
     shuffle: bool = Field(True, description="Reshuffle the training data every epoch.")
     loss: LossConfig = Field(description="mse, mae, huber, binary_crossentropy or cross_entropy.")
-    optimizer: OptimizerConfig = Field(default_factory=lambda: AdamConfig(name="adam"))
-    schedule: ScheduleConfig = Field(default_factory=lambda: ConstantSchedule(name="constant"))
+    optimizer: OptimizerConfig = Field(
+        default_factory=lambda: AdamConfig(name="adam"),
+        description="sgd, adam, adamw, rmsprop or adagrad, with its settings; a mapping without name is adam.",
+    )
+    schedule: ScheduleConfig = Field(
+        default_factory=lambda: ConstantSchedule(name="constant"),
+        description="Learning-rate schedule over epochs: constant, step, exponential, cosine or reduce_on_plateau.",
+    )
     l2: float = Field(0.0, ge=0, description="L2 penalty λ·Σw² added to the loss (weights only, not biases).")
     l1: float = Field(0.0, ge=0, description="L1 penalty λ·Σ|w| added to the loss (weights only, not biases).")
     clip_norm: float | None = Field(None, gt=0, description="Rescale the gradient when its global L2 norm exceeds this.")
@@ -169,7 +188,7 @@ class TrainingConfig(Strict):
     metrics: list[Literal["accuracy", "f1", "mae", "mse", "r2"]] | None = Field(
         None, description="Metrics tracked per epoch; default accuracy (classification) or r2 (regression)."
     )
-    early_stopping: EarlyStoppingConfig | None = None
+    early_stopping: EarlyStoppingConfig | None = Field(None, description="Stop when the monitored value stops improving.")
     checkpoint_every: int | None = Field(
         None, ge=1, description="Save a resumable checkpoint every N epochs; default: after the first epoch, then at most once every 30 seconds."
     )
@@ -202,10 +221,10 @@ class OutputConfig(Strict):
 class Config(Strict):
     name: str = Field("run", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name.")
     seed: int = Field(0, ge=0, description="Drives initialization, shuffling, splitting and dropout.")
-    data: DataConfig = Field(default_factory=DataConfig)
-    model: ModelConfig
-    training: TrainingConfig
-    output: OutputConfig = Field(default_factory=OutputConfig)
+    data: DataConfig = Field(default_factory=DataConfig, description="Where the examples come from and how they are prepared.")
+    model: ModelConfig = Field(description="The network: a stack of dense layers.")
+    training: TrainingConfig = Field(description="Loss, optimizer and the training loop.")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="Where the run directory goes.")
 
     _source: Any = PrivateAttr(None)
     _base_dir: Path = PrivateAttr(default_factory=Path)

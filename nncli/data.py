@@ -372,8 +372,7 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
                         f"to a built-in dataset (xor, line, sine, spirals, moons, circles, blobs)")
     targets = _targets(cfg, table)
     features = dcfg.features if dcfg.features is not None else [c for c in table.columns if c not in targets]
-    table.require(targets, "target", " — set data.target")
-    table.require(features, "feature", " — check data.features")
+    _require_columns(cfg, table, [(targets, "target"), (features, "features")])
     if not features:
         raise DataError(f"{table.path}: no feature columns left after removing the target {targets}")
 
@@ -430,6 +429,42 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
 
 
+def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> None:
+    """Columns named in the config must be in the data: point at the config's line, suggest a name.
+
+    ``wanted`` pairs column names with their key in data (target, features); every absent column
+    is reported at once."""
+    from .yamlsource import did_you_mean, dotted
+
+    lines = []
+    for names, key in wanted:
+        given = getattr(cfg.data, key)
+        if given is None:
+            table.require(names, "target" if key == "target" else "feature")
+            continue
+        for i, n in enumerate(names):
+            if n in table.columns:
+                continue
+            path = ("data", key) if isinstance(given, str) else ("data", key, i)
+            guess = did_you_mean(n, list(table.columns))
+            lines.append(f"{cfg.where(*path)}: {dotted(path)}: no column {n!r} in {table.path}"
+                         + (f" — did you mean {guess!r}?" if guess else "") + f" (columns: {', '.join(table.columns)})")
+    if lines:
+        raise DataError("\n".join(lines))
+
+
+def _missing_data_file(cfg, path: str, resolved: Path) -> None:
+    """A data file named in the config does not exist: point at its key, show the path tried."""
+    if resolved.exists():
+        return
+    key = next((k for k in ("path", "y_path", "validation", "test") if getattr(cfg.data, k) == path), "path")
+    how = ""
+    if not Path(path).expanduser().is_absolute():
+        how = (" (a relative path is resolved against the config file's folder)" if cfg.source_path != "<config>"
+               else f" (a relative path is resolved against {cfg.base_dir.resolve()})")
+    raise DataError(f"{cfg.where('data', key)}: data.{key}: file not found: {resolved.resolve()}{how}")
+
+
 def _targets_of(pre, table, labels, rows, dtype):
     if pre.task == "classification":
         return labels[rows]
@@ -468,6 +503,7 @@ def _arrays_table(X: np.ndarray, y: np.ndarray, path: str, cfg, names: list[str]
 def load_file(cfg, path: str) -> Table:
     """Read a data file named in the config (CSV, .npz or .npy)."""
     resolved = cfg.resolve_path(path)
+    _missing_data_file(cfg, path, resolved)
     display = str(path) if Path(path).is_absolute() else str(Path(path))
     if cfg.source_path not in ("<config>",) and not Path(path).is_absolute():
         display = str(resolved)
@@ -490,6 +526,7 @@ def _read_numpy(cfg, path: Path, display: str) -> Table:
             if cfg.data.y_path is None:
                 raise DataError(f"{display}: an .npy file holds only features; set data.y_path to the targets .npy")
             ypath = cfg.resolve_path(cfg.data.y_path)
+            _missing_data_file(cfg, cfg.data.y_path, ypath)
             _check_readable_file(ypath, cfg.data.y_path)
             y = np.load(ypath, allow_pickle=False)
     except DataError:

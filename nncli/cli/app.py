@@ -14,6 +14,11 @@ from .. import __version__
 from .common import STATE
 from .predict import predict_command
 from .train import train_command
+from .validate import validate_command
+from .config_cmd import config_command
+from .summary import summary_command
+from .init import init_command
+from .schema import schema_command
 
 app = typer.Typer(
     name="nncli",
@@ -41,6 +46,11 @@ def main_options(
 
 app.command("train")(train_command)
 app.command("predict")(predict_command)
+app.command("validate")(validate_command)
+app.command("config")(config_command)
+app.command("summary")(summary_command)
+app.command("init")(init_command)
+app.command("schema")(schema_command)
 
 
 def main() -> None:
