@@ -225,6 +225,8 @@ class Trainer:
                         grads[:nw] += penalty_tmp
                 if clip is not None:
                     norm = math.sqrt(float(np.dot(grads, grads)))
+                    if not math.isfinite(norm):  # Σg² overflowed float32: measure in float64
+                        norm = float(np.linalg.norm(grads.astype(np.float64)))
                     if norm > clip:
                         grads *= clip / norm
                 opt.step(params, grads)
@@ -291,9 +293,9 @@ class Trainer:
         return False
 
     def evaluate(self, X, y, prefix: str = "") -> dict[str, float]:
-        """Loss and tracked metrics on a data set, in inference mode (no dropout)."""
-        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix,
-                        None if self.class_weights is None else self.class_weights)
+        """Loss and tracked metrics on a data set, in inference mode (no dropout). The loss is not
+        class-weighted (as in Keras), so val_loss matches metrics.json's validation loss."""
+        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix)
 
     # ------------------------------------------------------------------ checkpoint state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
