@@ -157,10 +157,10 @@ class Trainer:
         penalty_tmp = np.empty(nw, net.dtype) if (tr.l1 or tr.l2) else None
         deltas: dict[int, np.ndarray] = {}
         shuffle = tr.shuffle
+        sample_w = None if self.class_weights is None else self.class_weights[y]
         y = self.loss.prepare_targets(y, net.dtype)  # converted once, not per batch
         Xs = np.empty_like(X) if shuffle else X
         ys = np.empty_like(y) if shuffle else y
-        sample_w = None if self.class_weights is None else self.class_weights[y]
         ws = np.empty_like(sample_w) if (shuffle and sample_w is not None) else sample_w
         # Outputs of the epoch, kept as they come out of each batch, for the train metrics
         # (as Keras does): no second pass over the data, one copy per batch.
@@ -223,6 +223,8 @@ class Trainer:
                         grads[:nw] += penalty_tmp
                 if clip is not None:
                     norm = math.sqrt(float(np.dot(grads, grads)))
+                    if not math.isfinite(norm):  # Σg² overflowed float32: measure in float64
+                        norm = float(np.linalg.norm(grads.astype(np.float64)))
                     if norm > clip:
                         grads *= clip / norm
                 opt.step(params, grads)
@@ -294,9 +296,9 @@ class Trainer:
         return False
 
     def evaluate(self, X, y, prefix: str = "") -> dict[str, float]:
-        """Loss and tracked metrics on a data set, in inference mode (no dropout)."""
-        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix,
-                        None if self.class_weights is None else self.class_weights)
+        """Loss and tracked metrics on a data set, in inference mode (no dropout). The loss is not
+        class-weighted (as in Keras), so val_loss matches metrics.json's validation loss."""
+        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix)
 
     # ------------------------------------------------------------------ checkpoint state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
