@@ -13,6 +13,7 @@ import typer
 from .. import __version__
 from .common import STATE
 from .explain import explain_command
+from .gradcheck import gradcheck_command
 from .predict import predict_command
 from .train import train_command
 
@@ -43,6 +44,7 @@ def main_options(
 app.command("train")(train_command)
 app.command("predict")(predict_command)
 app.command("explain")(explain_command)
+app.command("gradcheck")(gradcheck_command)
 
 
 def main() -> None:
