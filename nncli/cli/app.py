@@ -14,6 +14,7 @@ from .. import __version__
 from .common import STATE
 from .explain import explain_command
 from .gradcheck import gradcheck_command
+from .plot import plot_command
 from .predict import predict_command
 from .train import train_command
 
@@ -45,6 +46,7 @@ app.command("train")(train_command)
 app.command("predict")(predict_command)
 app.command("explain")(explain_command)
 app.command("gradcheck")(gradcheck_command)
+app.command("plot")(plot_command)
 
 
 def main() -> None:
