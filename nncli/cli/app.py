@@ -17,6 +17,7 @@ from .gradcheck import gradcheck_command
 from .plot import plot_command
 from .predict import predict_command
 from .train import train_command
+from .weights import weights_command
 
 app = typer.Typer(
     name="nncli",
@@ -47,6 +48,7 @@ app.command("predict")(predict_command)
 app.command("explain")(explain_command)
 app.command("gradcheck")(gradcheck_command)
 app.command("plot")(plot_command)
+app.command("weights")(weights_command)
 
 
 def main() -> None:
