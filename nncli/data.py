@@ -369,7 +369,7 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         table = load_file(cfg, dcfg.path)
     else:
         raise DataError(f"{cfg.where('data')}: data: no data given; set data.path to a file or data.generator "
-                        f"to a built-in dataset (xor, line, sine, spirals, moons, circles, blobs)")
+                        f"to a built-in dataset (xor, line, linear, sine, spirals, moons, circles, blobs)")
     targets = _targets(cfg, table)
     features = dcfg.features if dcfg.features is not None else [c for c in table.columns if c not in targets]
     _require_columns(cfg, table, [(targets, "target"), (features, "features")])

@@ -12,6 +12,9 @@ import typer
 
 from .. import __version__
 from .common import STATE
+from .explain import explain_command
+from .gradcheck import gradcheck_command
+from .plot import plot_command
 from .predict import predict_command
 from .train import train_command
 from .validate import validate_command
@@ -19,6 +22,7 @@ from .config_cmd import config_command
 from .summary import summary_command
 from .init import init_command
 from .schema import schema_command
+from .weights import weights_command
 
 app = typer.Typer(
     name="nncli",
@@ -51,6 +55,10 @@ app.command("config")(config_command)
 app.command("summary")(summary_command)
 app.command("init")(init_command)
 app.command("schema")(schema_command)
+app.command("explain")(explain_command)
+app.command("gradcheck")(gradcheck_command)
+app.command("plot")(plot_command)
+app.command("weights")(weights_command)
 
 
 def main() -> None:
