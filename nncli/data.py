@@ -82,6 +82,36 @@ def read_csv(path: str | Path, display: str | None = None, delimiter: str = ",")
 
 def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
     """Parse CSV text from an open text stream (a file, or stdin for `-`)."""
+    for table in _csv_tables(fh, display, delimiter, chunk_rows=None):
+        return table
+    raise DataError(f"{display}: has a header but no data rows")
+
+
+def read_csv_chunks(source, display: str | None = None, chunk_rows: int = 10_000, delimiter: str = ",",
+                    text_columns: frozenset[str] | set[str] = frozenset()):
+    """Yield Tables of at most ``chunk_rows`` rows each, so memory does not grow with the file.
+
+    ``source`` is a path, or an open text stream (stdin). Line numbers count from the file's
+    start in every chunk. ``text_columns`` stay text even when a chunk's cells all look numeric
+    (one-hot columns whose categories are digits). Errors in a later chunk are raised when that
+    chunk is read, after the earlier chunks were yielded."""
+    if hasattr(source, "read"):
+        yield from _csv_tables(source, display or "<stdin>", delimiter, chunk_rows, text_columns)
+        return
+    path = Path(source)
+    display = display or str(path)
+    _check_readable_file(path, display)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            yield from _csv_tables(fh, display, delimiter, chunk_rows, text_columns)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
+    except OSError as exc:
+        raise DataError(f"{display}: cannot read: {exc.strerror}") from None
+
+
+def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_columns=frozenset()):
+    """The one CSV parser: header checks, then Tables of ``chunk_rows`` rows (None: all in one)."""
     csv.field_size_limit(MAX_FIELD)
     try:
         reader = csv.reader(fh, delimiter=delimiter)
@@ -102,6 +132,7 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
         rows: list[list[str]] = []
         lines: list[int] = []
         width = len(header)
+        any_rows = False
         for row in reader:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -113,14 +144,20 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
                 )
             rows.append(row)
             lines.append(line)
+            if chunk_rows is not None and len(rows) >= chunk_rows:
+                any_rows = True
+                yield _table_from_rows(display, header, rows, lines, text_columns)
+                rows, lines = [], []
     except csv.Error as exc:
         raise DataError(f"{display}: malformed CSV: {exc}") from None
-    if not rows:
+    if rows:
+        yield _table_from_rows(display, header, rows, lines, text_columns)
+    elif not any_rows:
         raise DataError(f"{display}: has a header but no data rows")
-    return _table_from_rows(display, header, rows, lines)
 
 
-def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Table:
+def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lines: list[int],
+                     text_columns=frozenset()) -> Table:
     width = len(header)
     text = np.array(rows, dtype=str).reshape(len(rows), width)
     columns: dict[str, np.ndarray] = {}
@@ -129,6 +166,8 @@ def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lin
         col = np.char.strip(text[:, j])
         miss = np.isin(np.char.lower(col), list(MISSING_TOKENS))
         try:
+            if name in text_columns:
+                raise ValueError(name)
             columns[name] = np.where(miss, "nan", col).astype(np.float64)
         except ValueError:
             columns[name] = col
@@ -366,6 +405,10 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         spec = generators.get(dcfg.generator.name)
         table = _arrays_table(X, y, f"generator {dcfg.generator.name}", cfg, spec.feature_names(dcfg.generator))
     elif dcfg.path is not None:
+        if dcfg.y_path is not None and cfg.resolve_path(dcfg.path).suffix.lower() == ".npy":
+            from .memmap import prepare_memmap  # memory-mapped: X never loaded whole
+
+            return prepare_memmap(cfg)
         table = load_file(cfg, dcfg.path)
     else:
         raise DataError(f"{cfg.where('data')}: data: no data given; set data.path to a file or data.generator "
