@@ -4,9 +4,15 @@
 
 Writes X.npy (float32, rows × cols, 2 GB by default) chunk by chunk through
 np.lib.format.open_memmap (never whole in RAM) and y.npy, trains one epoch of a small network on
-it with `nncli train` in a subprocess, and prints that child's peak RSS
-(resource.getrusage(RUSAGE_CHILDREN).ru_maxrss). Target: under 600 MB for the 2 GB file. The data
-files are deleted afterwards unless --keep.
+it with `nncli train` in a subprocess, and prints that child's peak RSS (ru_maxrss of its
+resource usage). Target: under 600 MB for the 2 GB file. The data files are deleted afterwards
+unless --keep.
+
+Measuring: the data is written by a separate child process, and the trainer's figure comes from
+os.wait4 (that one child's rusage; getrusage(RUSAGE_CHILDREN) would be the largest of all
+children, the writer included). Linux also records the parent's own peak RSS in a child's
+ru_maxrss when the child execs (subprocess forks with vfork), so the parent must never hold the
+data: it stays a small process that only starts the two children.
 """
 
 from __future__ import annotations
@@ -65,11 +71,16 @@ def main() -> int:
     ap.add_argument("--cols", type=int, default=256)
     ap.add_argument("--dir", default=None, help="where to write the data (default: a temporary folder)")
     ap.add_argument("--keep", action="store_true", help="keep the data files")
+    ap.add_argument("--write-only", metavar="FOLDER", help=argparse.SUPPRESS)  # the writer child
     args = ap.parse_args()
+    if args.write_only:
+        write_data(Path(args.write_only), args.rows, args.cols)
+        return 0
     folder = Path(tempfile.mkdtemp(prefix="nncli-mmap-", dir=args.dir))
     try:
         t0 = time.perf_counter()
-        write_data(folder, args.rows, args.cols)
+        subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--cols", str(args.cols),
+                        "--write-only", str(folder)], check=True)
         size = (folder / "X.npy").stat().st_size
         print(f"wrote {folder / 'X.npy'}: {args.rows} x {args.cols} float32, {size / 2**30:.2f} GiB "
               f"in {time.perf_counter() - t0:.1f} s")
@@ -77,14 +88,18 @@ def main() -> int:
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "nncli", "train", "config.yaml", "--out", "run", "--quiet"],
-                              cwd=folder, env=env, capture_output=True, text=True)
+        proc = subprocess.Popen([sys.executable, "-m", "nncli", "train", "config.yaml", "--out", "run", "--quiet"],
+                                cwd=folder, env=env, stderr=subprocess.PIPE, text=True)
+        stderr = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - t0
         if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
+            print(stderr, file=sys.stderr)
             print(f"nncli train failed with exit code {proc.returncode}", file=sys.stderr)
             return 1
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # Linux: KiB
+        peak_mb = usage.ru_maxrss / 1024  # Linux: KiB
+        all_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         import json
 
         metrics = json.loads((folder / "run" / "metrics.json").read_text())
@@ -92,6 +107,7 @@ def main() -> int:
               f"validation accuracy {metrics['validation']['accuracy']:.3f}")
         print(f"peak RSS of nncli train: {peak_mb:.0f} MB for a {size / 2**20:.0f} MB file "
               f"(target < 600 MB): {'OK' if peak_mb < 600 else 'OVER'}")
+        print(f"(largest child including the data writer, getrusage(RUSAGE_CHILDREN): {all_children:.0f} MB)")
         return 0 if peak_mb < 600 else 1
     finally:
         if not args.keep:

@@ -522,12 +522,14 @@ def load_file(cfg, path: str) -> Table:
 
 def _read_numpy(cfg, path: Path, display: str) -> Table:
     _check_readable_file(path, display)
+    names = None
     try:
         if path.suffix.lower() == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 if "X" not in z.files or "y" not in z.files:
                     raise DataError(f"{display}: an .npz data file needs arrays 'X' and 'y' (found: {', '.join(z.files) or 'none'})")
                 X, y = z["X"], z["y"]
+                names = [str(n) for n in z["features"]] if "features" in z.files else None  # nncli data convert
         else:
             X = np.load(path, allow_pickle=False)
             if cfg.data.y_path is None:
@@ -541,7 +543,9 @@ def _read_numpy(cfg, path: Path, display: str) -> Table:
         raise DataError(f"{display}: not a readable NumPy file ({exc})") from None
     if X.dtype.kind not in "fiub":
         raise DataError(f"{display}: X must be numeric, got dtype {X.dtype}")
-    return _arrays_table(np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg)
+    if names is not None and len(names) != X.shape[1]:
+        raise DataError(f"{display}: 'features' names {len(names)} columns but X has {X.shape[1]}")
+    return _arrays_table(np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg, names)
 
 
 def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:

@@ -12,6 +12,8 @@ import typer
 
 from .. import __version__
 from .common import STATE
+from .data import data_app
+from .evaluate import evaluate_command
 from .predict import predict_command
 from .train import train_command
 
@@ -41,6 +43,8 @@ def main_options(
 
 app.command("train")(train_command)
 app.command("predict")(predict_command)
+app.command("evaluate")(evaluate_command)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:
