@@ -227,7 +227,7 @@ class Preprocessor:
                 if bad.size:
                     r = bad[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r}: category {col[r]!r} was not seen in training "
+                        f"{table.path}:{table.lines[r]}: column {f!r}: category {str(col[r])!r} was not seen in training "
                         f"(known: {', '.join(cats)})"
                     )
                 onehot = np.zeros((len(col), len(cats)))
@@ -235,10 +235,9 @@ class Preprocessor:
                 parts.append(onehot)
                 continue
             if col.dtype.kind not in "fiu":
-                bad = np.flatnonzero(~miss)
-                r = bad[0] if bad.size else 0
+                r = next((i for i in np.flatnonzero(~miss) if not _is_number(col[i])), 0)  # the first bad cell
                 raise DataError(
-                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({col[r]!r}) but is a numeric feature; "
+                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({str(col[r])!r}) but is a numeric feature; "
                     f"fix the value, or set data.encode: onehot to treat text columns as categories"
                 )
             col = col.astype(np.float64)
@@ -326,6 +325,14 @@ class Preprocessor:
     @classmethod
     def from_json(cls, d: dict) -> "Preprocessor":
         return cls(**d)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 def _label_key(value: Any) -> str:
@@ -482,7 +489,7 @@ def _targets_of(pre, table, labels, rows, dtype):
 def _targets(cfg, table: Table) -> list[str]:
     t = cfg.data.target
     if t is None:
-        if "y" in table.columns and table.path.startswith(("<", "generator")):
+        if "y" in table.columns and (table.path.startswith(("<", "generator")) or table.path.endswith((".npz", ".npy"))):
             return ["y"]
         raise DataError(f"{cfg.where('data')}: data.target: name the target column (columns: {', '.join(table.columns)})")
     return [t] if isinstance(t, str) else list(t)

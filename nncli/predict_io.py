@@ -77,29 +77,29 @@ class _Writer:
 
     def __init__(self, fh, fmt: str, columns: list[str]):
         self.fh, self.fmt, self.columns = fh, fmt, columns
-        self.first = True
-        if fmt == "csv":
-            csv.writer(fh, lineterminator="\n").writerow(columns)
-        elif fmt == "json":
-            fh.write("[")
+        self.first = True  # the header (or "[") goes out with the first chunk, once it succeeded
 
     def chunk(self, run, table, proba: bool) -> None:
         buf = io.StringIO()  # the whole chunk is computed before any of it is written
         if self.fmt == "csv":
-            csv.writer(buf, lineterminator="\n").writerows(prediction_rows(run, table, proba))
+            writer = csv.writer(buf, lineterminator="\n")
+            if self.first:
+                writer.writerow(self.columns)
+                self.first = False
+            writer.writerows(prediction_rows(run, table, proba))
         else:
             for values in prediction_values(run, table, proba):
                 text = json.dumps(dict(zip(self.columns, values)))
                 if self.fmt == "jsonl":
                     buf.write(text + "\n")
                 else:
-                    buf.write(("\n" if self.first else ",\n") + text)
+                    buf.write(("[\n" if self.first else ",\n") + text)
                     self.first = False
         self.fh.write(buf.getvalue())
 
     def close(self) -> None:
         if self.fmt == "json":
-            self.fh.write("]\n" if self.first else "\n]\n")
+            self.fh.write("[]\n" if self.first else "\n]\n")
 
 
 def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str = "csv",
