@@ -159,7 +159,8 @@ class Trainer:
         shuffle = tr.shuffle
         sample_w = None if self.class_weights is None else self.class_weights[y]
         y = self.loss.prepare_targets(y, net.dtype)  # converted once, not per batch
-        Xs = np.empty_like(X) if shuffle else X
+        lazy = not isinstance(X, np.ndarray)  # LazyRows (memory-mapped .npy): gather each batch, no copy
+        Xs = X if lazy or not shuffle else np.empty_like(X)
         ys = np.empty_like(y) if shuffle else y
         ws = np.empty_like(sample_w) if (shuffle and sample_w is not None) else sample_w
         # Outputs of the epoch, kept as they come out of each batch, for the train metrics
@@ -185,7 +186,11 @@ class Trainer:
                 self.shuffle_rng.bit_generator.state = self._epoch_start_shuffle_state
             if shuffle:
                 order = self.shuffle_rng.permutation(n)
-                np.take(X, order, axis=0, out=Xs)
+                if lazy:  # each batch's rows ascending, so a batch reads the file forward
+                    for s0 in range(0, n, bs):
+                        order[s0:s0 + bs].sort()
+                else:
+                    np.take(X, order, axis=0, out=Xs)
                 np.take(y, order, axis=0, out=ys)
                 if sample_w is not None:
                     np.take(sample_w, order, out=ws)
@@ -196,7 +201,7 @@ class Trainer:
             for b in range(self.step_in_epoch, n_batches):
                 s = b * bs
                 e = min(s + bs, n)
-                xb, yb = Xs[s:e], ys[s:e]
+                xb, yb = (X.rows(order[s:e] if shuffle else np.arange(s, e)) if lazy else Xs[s:e]), ys[s:e]
                 out = net.forward(xb, training=True)
                 delta = deltas.get(e - s)
                 if delta is None:
@@ -362,7 +367,11 @@ def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str 
     """Loss and metrics of ``network`` on (X, y) in inference mode, in chunks."""
     n = len(X)
     out_act = network.output_activation
-    outputs = network.predict_output(X, chunk)
+    if isinstance(X, np.ndarray):
+        outputs = network.predict_output(X, chunk)
+    else:  # LazyRows: read chunk by chunk
+        outputs = np.concatenate([network.predict_output(X.rows(np.arange(s, min(s + chunk, n))), chunk)
+                                  for s in range(0, n, chunk)])
     delta = np.empty_like(outputs)
     weights = None if class_weights is None else np.asarray(class_weights, network.dtype)[y]
     total = loss(outputs, y, delta, weights, out_act)

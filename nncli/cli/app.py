@@ -15,6 +15,8 @@ from .common import STATE
 from .explain import explain_command
 from .gradcheck import gradcheck_command
 from .plot import plot_command
+from .data import data_app
+from .evaluate import evaluate_command
 from .predict import predict_command
 from .train import train_command
 from .validate import validate_command
@@ -59,6 +61,8 @@ app.command("explain")(explain_command)
 app.command("gradcheck")(gradcheck_command)
 app.command("plot")(plot_command)
 app.command("weights")(weights_command)
+app.command("evaluate")(evaluate_command)
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:
