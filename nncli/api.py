@@ -178,7 +178,9 @@ def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diffs
 
 
-IGNORED_ON_RESUME = ("training.epochs", "training.checkpoint_every", "output.dir")
+IGNORED_ON_RESUME = ("training.epochs", "training.checkpoint_every", "output.dir",
+                     # what the divergence message tells a user to change before resuming
+                     "training.optimizer.learning_rate", "training.clip_norm")
 
 
 def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndarray] | None = None,
@@ -213,10 +215,18 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     out_dir = Path(out) if out not in (None, True) else cfg.output_dir()
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a directory; choose another output with --out")
+    import shlex
+
+    resume_cmd = (f"nncli train {shlex.quote(str(cfg.source_path))} --resume"
+                  + (f" --out {shlex.quote(str(out_dir))}" if out not in (None, True) else ""))
     with rundir.locked(out_dir):
+        rundir.recover(out_dir)
         staging = rundir.staging_dir(out_dir)
         resumed_from = None
         if resume:
+            if staging.exists() and not staging.is_dir():
+                raise RunDirError(f"{staging}: is not a directory, so it holds no checkpoint; remove it and "
+                                  f"train without --resume")
             ckpt = rundir.load_checkpoint(staging)
             if ckpt is None:
                 raise UsageError(f"{out_dir}: no checkpoint to resume from (looked in {staging}); "
@@ -228,40 +238,69 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
             if diffs:
                 raise UsageError(f"{staging / rundir.CHECKPOINT_META}: cannot resume: the config changed since the "
                                  f"checkpoint: {'; '.join(diffs)}; undo the change or train without --resume")
-            _check_checkpoint_arrays(arrays, network, staging)
-            trainer.restore(arrays, meta)
+            _check_checkpoint_arrays(arrays, trainer, staging)
+            try:
+                trainer.restore(arrays, meta)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise RunDirError(f"{staging / rundir.CHECKPOINT_META}: damaged checkpoint ({exc.__class__.__name__}: "
+                                  f"{exc}); train without --resume to start over") from None
             resumed_from = trainer.epoch
         else:
-            if staging.exists():
+            if staging.is_dir() and not staging.is_symlink():
                 shutil.rmtree(staging)
-        staging.mkdir(parents=True, exist_ok=True)
+            elif staging.exists() or staging.is_symlink():
+                staging.unlink()
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{staging}: cannot create the staging folder ({exc.strerror}); "
+                             f"choose another output with --out") from None
         trainer.callbacks.insert(0, _CheckpointCallback(staging, cfg.training.checkpoint_every))
         try:
             with _signals_stop(trainer, handle_signals):
                 trainer.run()
         except DivergedError as exc:
             kept = (staging / rundir.CHECKPOINT_META).exists()
-            note = (f" The last good checkpoint is in {staging} (resume with --resume after fixing the config)."
-                    if kept else "")
-            raise DivergedError(exc.message + "." + note) from None
+            if kept:
+                note = (f"; the last good checkpoint (epoch {trainer_checkpoint_epoch(staging)}) is kept in {staging}: "
+                        f"after the change, continue with: {resume_cmd}")
+            else:
+                note = "; no checkpoint had been written, nothing was kept"
+                try:
+                    staging.rmdir()  # only when empty
+                except OSError:
+                    pass
+            raise DivergedError(exc.message + note) from None
         if trainer.stop_signal is not None and not trainer.finished:
             save_trainer_checkpoint(trainer, staging)
             name = "Ctrl-C" if trainer.stop_signal == signal.SIGINT else "SIGTERM"
             where = f"epoch {trainer.epoch + 1}, batch {trainer.step_in_epoch}" if trainer.step_in_epoch else f"after epoch {trainer.epoch}"
             raise Interrupted(f"interrupted by {name} at {where}; checkpoint saved in {staging}; "
-                              f"continue with: nncli train {cfg.source_path} --resume"
-                              + (f" --out {out_dir}" if out not in (None, True) else ""), trainer.stop_signal)
+                              f"continue with: {resume_cmd}", trainer.stop_signal)
         run = _finish(cfg, trainer, prepared, out_dir, resumed_from=resumed_from)
         _write_run(run, staging)
         rundir.commit(staging, out_dir)
         return run
 
 
-def _check_checkpoint_arrays(arrays, network, staging):
-    params = arrays.get("params")
-    if params is None or params.shape != network.params.shape or params.dtype != network.params.dtype:
-        raise RunDirError(f"{staging / rundir.CHECKPOINT_ARRAYS}: does not match the network "
-                          f"({network.n_params} {network.dtype} parameters); train without --resume")
+def trainer_checkpoint_epoch(staging: Path) -> str:
+    try:
+        meta = rundir.read_json(staging / rundir.CHECKPOINT_META)
+        return f"{int(meta['epoch'])}" + (f", batch {int(meta['step_in_epoch'])}" if meta.get("step_in_epoch") else "")
+    except Exception:  # the message is being built for another error; never hide that one
+        return "?"
+
+
+def _check_checkpoint_arrays(arrays, trainer, staging):
+    network = trainer.network
+    expected = {"params": network.params}
+    expected.update({f"optimizer.{k}": np.asarray(v) for k, v in trainer.optimizer.state_dict().items()})
+    for key, want in expected.items():
+        got = arrays.get(key)
+        if got is None or got.shape != want.shape or got.dtype != want.dtype:
+            found = "missing" if got is None else f"{got.dtype} {got.shape}"
+            raise RunDirError(f"{staging / rundir.CHECKPOINT_ARRAYS}: {key} is {found}, the network needs "
+                              f"{want.dtype} {want.shape}; train without --resume to start over")
 
 
 def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path | None, resumed_from=None) -> Run:

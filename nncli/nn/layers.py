@@ -57,7 +57,7 @@ class Dense:
             # Inverted dropout: zero each unit with probability p and scale the survivors by
             # 1/(1-p), so the expected activation is unchanged and inference needs no rescaling.
             rand, mask, out = bufs["rand"], bufs["mask"], bufs["out"]
-            rng.random(out=rand)
+            rng.random(out=rand, dtype=rand.dtype)  # float32 buffers need the dtype named
             np.greater_equal(rand, self.dropout, out=mask)
             np.multiply(a, mask, out=out)
             out *= 1.0 / (1.0 - self.dropout)
