@@ -240,6 +240,9 @@ def load_checkpoint(staging: Path) -> tuple[dict[str, np.ndarray], dict] | None:
     meta_path = staging / CHECKPOINT_META
     if not meta_path.exists():
         return None
-    meta = read_json(meta_path)
-    arrays = load_npz(staging / CHECKPOINT_ARRAYS)
+    try:
+        meta = read_json(meta_path)
+        arrays = load_npz(staging / CHECKPOINT_ARRAYS)
+    except RunDirError as exc:
+        raise RunDirError(f"{exc.message}; the checkpoint is damaged, train without --resume to start over") from None
     return arrays, meta
