@@ -354,49 +354,55 @@ def load_run(path: str | Path) -> Run:
         raise RunDirError(f"{path}: no such run directory; train one with: nncli train CONFIG")
     if not path.is_dir():
         raise RunDirError(f"{path}: not a directory; give the run directory that nncli train wrote")
+    for f in rundir.RUN_FILES:
+        if (path / f).exists() and not (path / f).is_file():
+            raise RunDirError(f"{path / f}: is not a file; is this an nncli run directory?")
     missing = [f for f in rundir.RUN_FILES if not (path / f).is_file()]
     if missing:
         raise RunDirError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
+    from .errors import ConfigError
+    from .runcheck import check_preprocessing, parse_history
+
     cfg_path = path / "config.yaml"
     try:
-        from . import yamlsource
-
-        source = yamlsource.load_yaml(str(cfg_path))
-    except Exception as exc:  # ConfigError: report as a run-directory problem
-        raise RunDirError(getattr(exc, "message", str(exc))) from None
-    try:
-        cfg = config_from_dict(source.data, base_dir=path, display=str(cfg_path))
-    except Exception as exc:
-        raise RunDirError(f"{cfg_path}: not a valid nncli config: {getattr(exc, 'message', exc)}".split("\n")[0]) from None
-    pre_json = rundir.read_json(path / "preprocessing.json")
-    try:
-        pre = Preprocessor.from_json(pre_json)
-        if pre.task not in ("classification", "regression") or not isinstance(pre.features, list):
-            raise TypeError("bad task or features")
-    except TypeError as exc:
-        raise RunDirError(f"{path / 'preprocessing.json'}: not nncli preprocessing data ({exc})") from None
-    if len(pre.offset) != pre.n_inputs or len(pre.scale) != pre.n_inputs:
-        raise RunDirError(f"{path / 'preprocessing.json'}: scaling has {len(pre.offset)} entries for {pre.n_inputs} inputs")
+        cfg = load_config(cfg_path)  # positioned messages; relative paths resolve against the run
+    except ConfigError as exc:
+        more = len(exc.messages) - 1
+        raise RunDirError(exc.messages[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+                          + " — not a config nncli wrote; re-train to get a clean run directory") from None
+    pre_path = path / "preprocessing.json"
+    pre_json = rundir.read_json(pre_path)
+    check_preprocessing(pre_json, pre_path, cfg)
+    pre = Preprocessor.from_json(pre_json)
     network = build_network(cfg, pre.n_inputs)
-    weights = rundir.load_npz(path / "weights.npz")
+    weights_path = path / "weights.npz"
     expected = network.weights_dict()
+    headers = rundir.npz_headers(weights_path)  # checked before any array is read
     for key, arr in expected.items():
-        if key not in weights:
-            raise RunDirError(f"{path / 'weights.npz'}: missing array {key!r}; it does not match config.yaml")
-        got = weights[key]
-        if got.shape != arr.shape:
-            raise RunDirError(f"{path / 'weights.npz'}: {key} has shape {got.shape}, config.yaml says {arr.shape}")
-        if got.dtype.kind != "f":
-            raise RunDirError(f"{path / 'weights.npz'}: {key} has dtype {got.dtype}, expected {arr.dtype}")
-        if not np.all(np.isfinite(got)):
-            raise RunDirError(f"{path / 'weights.npz'}: {key} holds NaN or infinite values")
-    extra = sorted(set(weights) - set(expected))
+        if key not in headers:
+            raise RunDirError(f"{weights_path}: missing array {key!r}; it does not match config.yaml")
+        shape, dtype = headers[key]
+        if shape != arr.shape:
+            raise RunDirError(f"{weights_path}: {key} has shape {shape}, config.yaml says {arr.shape}")
+        if dtype != arr.dtype:
+            raise RunDirError(f"{weights_path}: {key} has dtype {dtype}, config.yaml says {arr.dtype} (training.dtype)")
+    extra = sorted(set(headers) - set(expected))
     if extra:
-        raise RunDirError(f"{path / 'weights.npz'}: unexpected arrays {', '.join(extra)}; it does not match config.yaml")
+        raise RunDirError(f"{weights_path}: unexpected arrays {', '.join(extra)}; it does not match config.yaml")
+    weights = rundir.load_npz(weights_path)
+    for key in expected:
+        if not np.all(np.isfinite(weights[key])):
+            raise RunDirError(f"{weights_path}: {key} holds NaN or infinite values")
     network.load_weights(weights)
     metrics = rundir.read_json(path / "metrics.json")
+    seconds = metrics.get("training_seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise RunDirError(f"{path / 'metrics.json'}: training_seconds: expected a number, got {seconds!r:.40}")
     try:
-        history = History.from_csv((path / "history.csv").read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{path / 'history.csv'}: malformed ({exc})") from None
-    return Run(cfg, network, pre, history, metrics, path, float(metrics.get("training_seconds", 0.0)))
+        text = (path / "history.csv").read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunDirError(f"{path / 'history.csv'}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise RunDirError(f"{path / 'history.csv'}: cannot read ({exc.strerror})") from None
+    history = parse_history(text, path / "history.csv")
+    return Run(cfg, network, pre, history, metrics, path, float(seconds))

@@ -102,11 +102,18 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
         rows: list[list[str]] = []
         lines: list[int] = []
         width = len(header)
+        end = reader.line_num  # the line the previous record ended on
         for row in reader:
-            line = reader.line_num
+            start, line = end + 1, reader.line_num
+            end = line
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
             if len(row) != width:
+                if line > start and any("\n" in f or "\r" in f for f in row):
+                    raise DataError(
+                        f"{display}:{start}: a quoted field runs on to line {line}; close the quote "
+                        f"(row has {len(row)} fields, the header {width})"
+                    )
                 raise DataError(
                     f"{display}:{line}: row has {len(row)} fields but the header has {width}; "
                     f"fix the row (a stray or missing delimiter?)"
@@ -196,10 +203,9 @@ class Preprocessor:
                 parts.append(onehot)
                 continue
             if col.dtype.kind not in "fiu":
-                bad = np.flatnonzero(~miss)
-                r = bad[0] if bad.size else 0
+                r = _first_non_number(col, miss)
                 raise DataError(
-                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({col[r]!r}) but is a numeric feature; "
+                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({str(col[r])!r}) but is a numeric feature; "
                     f"fix the value, or set data.encode: onehot to treat text columns as categories"
                 )
             col = col.astype(np.float64)
@@ -209,7 +215,8 @@ class Preprocessor:
                 else:
                     r = np.flatnonzero(miss)[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r} is empty; fill it in, or set data.missing: drop or mean"
+                        f"{table.path}:{table.lines[r]}: column {f!r} has no value (empty, NA or NaN); fill it in, "
+                        f"or set data.missing: drop or mean"
                     )
             bad = np.flatnonzero(~np.isfinite(col))
             if bad.size:
@@ -287,6 +294,16 @@ class Preprocessor:
     @classmethod
     def from_json(cls, d: dict) -> "Preprocessor":
         return cls(**d)
+
+
+def _first_non_number(col: np.ndarray, miss: np.ndarray) -> int:
+    """Row of the first cell of a text column that is neither missing nor a number."""
+    for r in np.flatnonzero(~miss):
+        try:
+            float(col[r])
+        except ValueError:
+            return int(r)
+    return 0
 
 
 def _label_key(value: Any) -> str:

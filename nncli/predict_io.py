@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import read_csv, read_csv_stream
+from .errors import DataError, UsageError
 
 
 def _cell(value) -> str:
@@ -46,8 +47,12 @@ def prediction_rows(run, table, proba: bool):
 
 def predict_csv(run, input: str, out: Path | None, proba: bool = False) -> None:
     if input == "-":
-        text = sys.stdin.read()
-        table = read_csv_stream(io.StringIO(text), "<stdin>")
+        try:
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"<stdin>: not UTF-8 text ({exc.reason} at byte {exc.start}); is it a CSV?") from None
+        table = read_csv_stream(io.StringIO(text, newline=""), "<stdin>")
     else:
         table = read_csv(input)
     rows = list(prediction_rows(run, table, proba))  # compute everything before writing anything
@@ -61,4 +66,10 @@ def predict_csv(run, input: str, out: Path | None, proba: bool = False) -> None:
     else:
         from .rundir import write_text_atomic
 
-        write_text_atomic(Path(out), buf.getvalue())
+        out = Path(out)
+        if out.is_dir():
+            raise UsageError(f"{out}: is a directory; give --out a file name")
+        try:
+            write_text_atomic(out, buf.getvalue())
+        except OSError as exc:
+            raise UsageError(f"{out}: cannot write ({exc.strerror}); check the folder exists and is writable") from None
