@@ -89,6 +89,8 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
             header = next(reader)
         except StopIteration:
             raise DataError(f"{display}: the file is empty; expected a header row and data rows") from None
+        if "\x00" in ",".join(header):
+            raise DataError(f"{display}:1: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
         header = [h.strip() for h in header]
         if not any(header):
             raise DataError(f"{display}:1: the header row is empty")
@@ -108,6 +110,8 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
             end = line
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
+            if "\x00" in ",".join(row):  # NumPy would silently drop trailing NULs of a cell
+                raise DataError(f"{display}:{line}: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
             if len(row) != width:
                 if line > start and any("\n" in f or "\r" in f for f in row):
                     raise DataError(
@@ -195,7 +199,7 @@ class Preprocessor:
                 if bad.size:
                     r = bad[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r}: category {col[r]!r} was not seen in training "
+                        f"{table.path}:{table.lines[r]}: column {f!r}: category {str(col[r])!r} was not seen in training "
                         f"(known: {', '.join(cats)})"
                     )
                 onehot = np.zeros((len(col), len(cats)))
