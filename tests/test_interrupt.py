@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -324,3 +325,20 @@ def test_weights_overflow_on_the_last_step_is_divergence(tmp_path):
     with pytest.raises(DivergedError, match=r"the weights became NaN or infinite at epoch 1, batch 1 of 1"):
         nncli.train(spec, out=tmp_path / "runs/line")
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_a_kill_inside_the_final_rename_never_loses_the_previous_run(tmp_path):
+    """commit() moves the previous run aside, then the new one in; killed in between, the next
+    training (holding the lock) puts the previous run back before anything else."""
+    out = tmp_path / "runs/xor"
+    nncli.train(ROOT / "configs/xor.yaml", out=out, overrides=["training.epochs=3"])
+    before = (out / "weights.npz").read_bytes()
+    aside = out.parent / ".xor.old-12345"
+    os.rename(out, aside)  # as a process killed between the two renames leaves it
+    with rundir.locked(out):
+        rundir.recover(out)
+    assert (out / "weights.npz").read_bytes() == before and not aside.exists()
+    # leftovers of a process killed while removing the old run are cleaned up by the next one
+    shutil.copytree(out, aside)
+    nncli.train(ROOT / "configs/xor.yaml", out=out, overrides=["training.epochs=4"])
+    assert not aside.exists() and json.loads((out / "metrics.json").read_text())["epochs_run"] == 4
