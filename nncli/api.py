@@ -187,7 +187,9 @@ def _config_differences(old: dict, new: dict, prefix: str = "") -> list[str]:
     return diffs
 
 
-IGNORED_ON_RESUME = ("training.epochs", "training.checkpoint_every", "output.dir")
+IGNORED_ON_RESUME = ("training.epochs", "training.checkpoint_every", "output.dir",
+                     # what the divergence message tells a user to change before resuming
+                     "training.optimizer.learning_rate", "training.clip_norm")
 
 
 def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndarray] | None = None,
@@ -222,10 +224,18 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     out_dir = Path(out) if out not in (None, True) else cfg.output_dir()
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a directory; choose another output with --out")
+    import shlex
+
+    resume_cmd = (f"nncli train {shlex.quote(str(cfg.source_path))} --resume"
+                  + (f" --out {shlex.quote(str(out_dir))}" if out not in (None, True) else ""))
     with rundir.locked(out_dir):
+        rundir.recover(out_dir)
         staging = rundir.staging_dir(out_dir)
         resumed_from = None
         if resume:
+            if staging.exists() and not staging.is_dir():
+                raise RunDirError(f"{staging}: is not a directory, so it holds no checkpoint; remove it and "
+                                  f"train without --resume")
             ckpt = rundir.load_checkpoint(staging)
             if ckpt is None:
                 raise UsageError(f"{out_dir}: no checkpoint to resume from (looked in {staging}); "
@@ -237,40 +247,69 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
             if diffs:
                 raise UsageError(f"{staging / rundir.CHECKPOINT_META}: cannot resume: the config changed since the "
                                  f"checkpoint: {'; '.join(diffs)}; undo the change or train without --resume")
-            _check_checkpoint_arrays(arrays, network, staging)
-            trainer.restore(arrays, meta)
+            _check_checkpoint_arrays(arrays, trainer, staging)
+            try:
+                trainer.restore(arrays, meta)
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                raise RunDirError(f"{staging / rundir.CHECKPOINT_META}: damaged checkpoint ({exc.__class__.__name__}: "
+                                  f"{exc}); train without --resume to start over") from None
             resumed_from = trainer.epoch
         else:
-            if staging.exists():
+            if staging.is_dir() and not staging.is_symlink():
                 shutil.rmtree(staging)
-        staging.mkdir(parents=True, exist_ok=True)
+            elif staging.exists() or staging.is_symlink():
+                staging.unlink()
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"{staging}: cannot create the staging folder ({exc.strerror}); "
+                             f"choose another output with --out") from None
         trainer.callbacks.insert(0, _CheckpointCallback(staging, cfg.training.checkpoint_every))
         try:
             with _signals_stop(trainer, handle_signals):
                 trainer.run()
         except DivergedError as exc:
             kept = (staging / rundir.CHECKPOINT_META).exists()
-            note = (f" The last good checkpoint is in {staging} (resume with --resume after fixing the config)."
-                    if kept else "")
-            raise DivergedError(exc.message + "." + note) from None
+            if kept:
+                note = (f"; the last good checkpoint (epoch {trainer_checkpoint_epoch(staging)}) is kept in {staging}: "
+                        f"after the change, continue with: {resume_cmd}")
+            else:
+                note = "; no checkpoint had been written, nothing was kept"
+                try:
+                    staging.rmdir()  # only when empty
+                except OSError:
+                    pass
+            raise DivergedError(exc.message + note) from None
         if trainer.stop_signal is not None and not trainer.finished:
             save_trainer_checkpoint(trainer, staging)
             name = "Ctrl-C" if trainer.stop_signal == signal.SIGINT else "SIGTERM"
             where = f"epoch {trainer.epoch + 1}, batch {trainer.step_in_epoch}" if trainer.step_in_epoch else f"after epoch {trainer.epoch}"
             raise Interrupted(f"interrupted by {name} at {where}; checkpoint saved in {staging}; "
-                              f"continue with: nncli train {cfg.source_path} --resume"
-                              + (f" --out {out_dir}" if out not in (None, True) else ""), trainer.stop_signal)
+                              f"continue with: {resume_cmd}", trainer.stop_signal)
         run = _finish(cfg, trainer, prepared, out_dir, resumed_from=resumed_from)
         _write_run(run, staging)
         rundir.commit(staging, out_dir)
         return run
 
 
-def _check_checkpoint_arrays(arrays, network, staging):
-    params = arrays.get("params")
-    if params is None or params.shape != network.params.shape or params.dtype != network.params.dtype:
-        raise RunDirError(f"{staging / rundir.CHECKPOINT_ARRAYS}: does not match the network "
-                          f"({network.n_params} {network.dtype} parameters); train without --resume")
+def trainer_checkpoint_epoch(staging: Path) -> str:
+    try:
+        meta = rundir.read_json(staging / rundir.CHECKPOINT_META)
+        return f"{int(meta['epoch'])}" + (f", batch {int(meta['step_in_epoch'])}" if meta.get("step_in_epoch") else "")
+    except Exception:  # the message is being built for another error; never hide that one
+        return "?"
+
+
+def _check_checkpoint_arrays(arrays, trainer, staging):
+    network = trainer.network
+    expected = {"params": network.params}
+    expected.update({f"optimizer.{k}": np.asarray(v) for k, v in trainer.optimizer.state_dict().items()})
+    for key, want in expected.items():
+        got = arrays.get(key)
+        if got is None or got.shape != want.shape or got.dtype != want.dtype:
+            found = "missing" if got is None else f"{got.dtype} {got.shape}"
+            raise RunDirError(f"{staging / rundir.CHECKPOINT_ARRAYS}: {key} is {found}, the network needs "
+                              f"{want.dtype} {want.shape}; train without --resume to start over")
 
 
 def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path | None, resumed_from=None) -> Run:
@@ -324,49 +363,55 @@ def load_run(path: str | Path) -> Run:
         raise RunDirError(f"{path}: no such run directory; train one with: nncli train CONFIG")
     if not path.is_dir():
         raise RunDirError(f"{path}: not a directory; give the run directory that nncli train wrote")
+    for f in rundir.RUN_FILES:
+        if (path / f).exists() and not (path / f).is_file():
+            raise RunDirError(f"{path / f}: is not a file; is this an nncli run directory?")
     missing = [f for f in rundir.RUN_FILES if not (path / f).is_file()]
     if missing:
         raise RunDirError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
+    from .errors import ConfigError
+    from .runcheck import check_preprocessing, parse_history
+
     cfg_path = path / "config.yaml"
     try:
-        from . import yamlsource
-
-        source = yamlsource.load_yaml(str(cfg_path))
-    except Exception as exc:  # ConfigError: report as a run-directory problem
-        raise RunDirError(getattr(exc, "message", str(exc))) from None
-    try:
-        cfg = config_from_dict(source.data, base_dir=path, display=str(cfg_path))
-    except Exception as exc:
-        raise RunDirError(f"{cfg_path}: not a valid nncli config: {getattr(exc, 'message', exc)}".split("\n")[0]) from None
-    pre_json = rundir.read_json(path / "preprocessing.json")
-    try:
-        pre = Preprocessor.from_json(pre_json)
-        if pre.task not in ("classification", "regression") or not isinstance(pre.features, list):
-            raise TypeError("bad task or features")
-    except TypeError as exc:
-        raise RunDirError(f"{path / 'preprocessing.json'}: not nncli preprocessing data ({exc})") from None
-    if len(pre.offset) != pre.n_inputs or len(pre.scale) != pre.n_inputs:
-        raise RunDirError(f"{path / 'preprocessing.json'}: scaling has {len(pre.offset)} entries for {pre.n_inputs} inputs")
+        cfg = load_config(cfg_path)  # positioned messages; relative paths resolve against the run
+    except ConfigError as exc:
+        more = len(exc.messages) - 1
+        raise RunDirError(exc.messages[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+                          + " — not a config nncli wrote; re-train to get a clean run directory") from None
+    pre_path = path / "preprocessing.json"
+    pre_json = rundir.read_json(pre_path)
+    check_preprocessing(pre_json, pre_path, cfg)
+    pre = Preprocessor.from_json(pre_json)
     network = build_network(cfg, pre.n_inputs)
-    weights = rundir.load_npz(path / "weights.npz")
+    weights_path = path / "weights.npz"
     expected = network.weights_dict()
+    headers = rundir.npz_headers(weights_path)  # checked before any array is read
     for key, arr in expected.items():
-        if key not in weights:
-            raise RunDirError(f"{path / 'weights.npz'}: missing array {key!r}; it does not match config.yaml")
-        got = weights[key]
-        if got.shape != arr.shape:
-            raise RunDirError(f"{path / 'weights.npz'}: {key} has shape {got.shape}, config.yaml says {arr.shape}")
-        if got.dtype.kind != "f":
-            raise RunDirError(f"{path / 'weights.npz'}: {key} has dtype {got.dtype}, expected {arr.dtype}")
-        if not np.all(np.isfinite(got)):
-            raise RunDirError(f"{path / 'weights.npz'}: {key} holds NaN or infinite values")
-    extra = sorted(set(weights) - set(expected))
+        if key not in headers:
+            raise RunDirError(f"{weights_path}: missing array {key!r}; it does not match config.yaml")
+        shape, dtype = headers[key]
+        if shape != arr.shape:
+            raise RunDirError(f"{weights_path}: {key} has shape {shape}, config.yaml says {arr.shape}")
+        if dtype != arr.dtype:
+            raise RunDirError(f"{weights_path}: {key} has dtype {dtype}, config.yaml says {arr.dtype} (training.dtype)")
+    extra = sorted(set(headers) - set(expected))
     if extra:
-        raise RunDirError(f"{path / 'weights.npz'}: unexpected arrays {', '.join(extra)}; it does not match config.yaml")
+        raise RunDirError(f"{weights_path}: unexpected arrays {', '.join(extra)}; it does not match config.yaml")
+    weights = rundir.load_npz(weights_path)
+    for key in expected:
+        if not np.all(np.isfinite(weights[key])):
+            raise RunDirError(f"{weights_path}: {key} holds NaN or infinite values")
     network.load_weights(weights)
     metrics = rundir.read_json(path / "metrics.json")
+    seconds = metrics.get("training_seconds", 0.0)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise RunDirError(f"{path / 'metrics.json'}: training_seconds: expected a number, got {seconds!r:.40}")
     try:
-        history = History.from_csv((path / "history.csv").read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RunDirError(f"{path / 'history.csv'}: malformed ({exc})") from None
-    return Run(cfg, network, pre, history, metrics, path, float(metrics.get("training_seconds", 0.0)))
+        text = (path / "history.csv").read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunDirError(f"{path / 'history.csv'}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise RunDirError(f"{path / 'history.csv'}: cannot read ({exc.strerror})") from None
+    history = parse_history(text, path / "history.csv")
+    return Run(cfg, network, pre, history, metrics, path, float(seconds))

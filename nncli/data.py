@@ -119,6 +119,8 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
             header = next(reader)
         except StopIteration:
             raise DataError(f"{display}: the file is empty; expected a header row and data rows") from None
+        if "\x00" in ",".join(header):
+            raise DataError(f"{display}:1: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
         header = [h.strip() for h in header]
         if not any(header):
             raise DataError(f"{display}:1: the header row is empty")
@@ -133,11 +135,20 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
         lines: list[int] = []
         width = len(header)
         any_rows = False
+        end = reader.line_num  # the line the previous record ended on
         for row in reader:
-            line = reader.line_num
+            start, line = end + 1, reader.line_num
+            end = line
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
+            if "\x00" in ",".join(row):  # NumPy would silently drop trailing NULs of a cell
+                raise DataError(f"{display}:{line}: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
             if len(row) != width:
+                if line > start and any("\n" in f or "\r" in f for f in row):
+                    raise DataError(
+                        f"{display}:{start}: a quoted field runs on to line {line}; close the quote "
+                        f"(row has {len(row)} fields, the header {width})"
+                    )
                 raise DataError(
                     f"{display}:{line}: row has {len(row)} fields but the header has {width}; "
                     f"fix the row (a stray or missing delimiter?)"
@@ -235,7 +246,7 @@ class Preprocessor:
                 parts.append(onehot)
                 continue
             if col.dtype.kind not in "fiu":
-                r = next((i for i in np.flatnonzero(~miss) if not _is_number(col[i])), 0)  # the first bad cell
+                r = _first_non_number(col, miss)
                 raise DataError(
                     f"{table.path}:{table.lines[r]}: column {f!r} holds text ({str(col[r])!r}) but is a numeric feature; "
                     f"fix the value, or set data.encode: onehot to treat text columns as categories"
@@ -247,7 +258,8 @@ class Preprocessor:
                 else:
                     r = np.flatnonzero(miss)[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r} is empty; fill it in, or set data.missing: drop or mean"
+                        f"{table.path}:{table.lines[r]}: column {f!r} has no value (empty, NA or NaN); fill it in, "
+                        f"or set data.missing: drop or mean"
                     )
             bad = np.flatnonzero(~np.isfinite(col))
             if bad.size:
@@ -327,12 +339,14 @@ class Preprocessor:
         return cls(**d)
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+def _first_non_number(col: np.ndarray, miss: np.ndarray) -> int:
+    """Row of the first cell of a text column that is neither missing nor a number."""
+    for r in np.flatnonzero(~miss):
+        try:
+            float(col[r])
+        except ValueError:
+            return int(r)
+    return 0
 
 
 def _label_key(value: Any) -> str:

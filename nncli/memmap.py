@@ -26,6 +26,16 @@ RELEASE_BYTES = 64 << 20
 STATS_CHUNK_BYTES = 8 << 20
 
 
+def npy_problem(display: str, exc: Exception) -> str:
+    """One line saying what is wrong with an .npy file numpy refused."""
+    text = str(exc)
+    if "object" in text.lower() or "pickle" in text.lower():
+        return f"{display}: holds Python objects, which would need pickle to load; refusing (save numeric arrays)"
+    if "larger than" in text or "greater than" in text or "truncat" in text.lower() or isinstance(exc, EOFError):
+        return f"{display}: truncated or damaged .npy file ({text}); write it again"
+    return f"{display}: not a readable NumPy file ({text})"
+
+
 class MappedNpy:
     """A read-only memory map of an .npy file (``np.load(mmap_mode="r")``) and the rows it gives.
 
@@ -39,7 +49,7 @@ class MappedNpy:
         try:
             mm = np.load(path, mmap_mode="r", allow_pickle=False)
         except (ValueError, OSError, EOFError) as exc:
-            raise DataError(f"{display}: not a readable NumPy .npy file ({exc})") from None
+            raise DataError(npy_problem(display, exc)) from None
         if not isinstance(mm, np.memmap):  # a 0-d or empty array numpy would not map
             raise DataError(f"{display}: cannot be memory-mapped (shape {getattr(mm, 'shape', '?')})")
         if mm.ndim != 2:
@@ -192,7 +202,7 @@ def prepare_memmap(cfg):
     try:
         y = np.load(ypath, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{ydisplay}: not a readable NumPy .npy file ({exc})") from None
+        raise DataError(npy_problem(ydisplay, exc)) from None
     if len(y) != n:
         raise DataError(f"{ydisplay}: has {len(y)} rows but {display} has {n}; they must match row for row")
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import read_csv_chunks
+from .errors import DataError, UsageError
 
 CHUNK_ROWS = 10_000
 FORMATS = ("csv", "json", "jsonl")
@@ -102,11 +103,25 @@ class _Writer:
             self.fh.write("[]\n" if self.first else "\n]\n")
 
 
+def _stdin_text():
+    """stdin as UTF-8 text whatever the locale; bad bytes surface as UnicodeDecodeError."""
+    if hasattr(sys.stdin, "buffer"):
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+    return sys.stdin
+
+
+def _decoded(chunks, display: str):
+    try:
+        yield from chunks
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{display}: not UTF-8 text ({exc.reason} at byte {exc.start}); is it a CSV?") from None
+
+
 def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str = "csv",
                 chunk_rows: int = CHUNK_ROWS) -> None:
-    source = sys.stdin if input == "-" else input
+    source = _stdin_text() if input == "-" else input
     display = "<stdin>" if input == "-" else input
-    chunks = read_csv_chunks(source, display, chunk_rows, text_columns=set(run.preprocessor.categories))
+    chunks = _decoded(read_csv_chunks(source, display, chunk_rows, text_columns=set(run.preprocessor.categories)), display)
     columns = prediction_columns(run, proba)
     if out is None:
         writer = _Writer(sys.stdout, fmt, columns)
@@ -117,9 +132,15 @@ def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str
         sys.stdout.flush()
         return
     out = Path(out)
+    if out.is_dir():
+        raise UsageError(f"{out}: is a directory; give --out a file name")
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        try:
+            fh = open(tmp, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise UsageError(f"{out}: cannot write ({exc.strerror}); check the folder exists and is writable") from None
+        with fh:
             writer = _Writer(fh, fmt, columns)
             for table in chunks:
                 writer.chunk(run, table, proba)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LockedError, RunDirError
+from .errors import LockedError, RunDirError, UsageError
 
 RUN_FILES = ("config.yaml", "weights.npz", "preprocessing.json", "history.csv", "metrics.json")
 CHECKPOINT_ARRAYS = "checkpoint.npz"
@@ -42,43 +42,71 @@ def lock_path(out: Path) -> Path:
 
 @contextmanager
 def locked(out: Path):
-    """Hold an exclusive lock on an output path; a second holder fails at once (LockedError)."""
+    """Hold an exclusive lock on an output path; a second holder fails at once (LockedError).
+
+    The lock file is removed on release, so a waiting process could lock the old (unlinked) file
+    while a third creates a new one: after locking, the file at the path must still be the one
+    locked, else we try again. Only the holder removes the file."""
     import fcntl
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    path = lock_path(out)
-    fh = open(path, "a+")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out.parent}: cannot create the output folder ({exc.strerror}); "
+                         f"choose another output with --out") from None
+    path = lock_path(out)
+    while True:
+        try:
+            fh = open(path, "a+")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot create the lock file ({exc.strerror}); "
+                             f"choose another output with --out") from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
             holder = fh.read().strip() or "another process"
+            fh.close()
             raise LockedError(
                 f"{out}: another nncli process ({holder}) is writing this run directory; wait for it, "
                 f"or choose another output with --out"
             ) from None
+        try:
+            same = os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        fh.close()  # the holder released and removed it meanwhile: lock the new one
+    try:
         fh.seek(0)
         fh.truncate()
         fh.write(f"pid {os.getpid()}")
         fh.flush()
         yield
     finally:
-        fh.close()
         try:
-            path.unlink()
+            path.unlink()  # while still holding the lock, so no one else owns this file yet
         except OSError:
             pass
+        fh.close()
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, fsync, then rename over ``path``."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -95,18 +123,63 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             if arr.dtype.hasobject:
                 raise ValueError(f"refusing to save object array {key!r}")
             member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            # not np.ascontiguousarray: it turns a 0-d array (a step count) into shape (1,)
+            arr = arr if arr.flags.c_contiguous else np.array(arr, order="C")
+            np.lib.format.write_array(member, arr, allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=_FIXED_ZIP_TIME)
             info.external_attr = 0o644 << 16
             zf.writestr(info, member.getvalue())
     return buf.getvalue()
 
 
+def npz_headers(path: Path, display: str | None = None) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array of an .npz, read from the .npy headers without loading data.
+
+    Refuses what a loader should never touch: members that are not .npy, object (pickle) dtypes,
+    and headers that promise more data than the member holds (which would allocate without bound)."""
+    display = display or str(path)
+    if not path.exists():
+        raise RunDirError(f"{display}: missing")
+    if not path.is_file():
+        raise RunDirError(f"{display}: not a file")
+    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise RunDirError(f"{display}: holds {info.filename!r}, which is not a .npy array; "
+                                      f"not an nncli .npz file")
+                key = info.filename[: -len(".npy")]
+                with zf.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    if version == (1, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
+                    elif version == (2, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
+                    else:
+                        raise ValueError(f"unsupported .npy format version {version}")
+                    header_len = member.tell()
+                if dtype.hasobject:
+                    raise RunDirError(f"{display}: array {key!r} holds Python objects, which would need pickle "
+                                      f"to load; refusing (re-train to get a clean file)")
+                nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if nbytes > info.file_size - header_len:
+                    raise RunDirError(f"{display}: array {key!r} claims shape {shape} ({nbytes} bytes) but the "
+                                      f"file holds {max(0, info.file_size - header_len)}; damaged or truncated")
+                out[key] = (tuple(int(d) for d in shape), dtype)
+    except RunDirError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError,
+            NotImplementedError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+        raise RunDirError(f"{display}: damaged, truncated or not an .npz file ({why})") from None
+    return out
+
+
 def load_npz(path: Path, display: str | None = None) -> dict[str, np.ndarray]:
     """Every array of an .npz, refusing pickled objects and reporting damage as RunDirError."""
     display = display or str(path)
-    if not path.is_file():
-        raise RunDirError(f"{display}: missing" if not path.exists() else f"{display}: not a file")
+    npz_headers(path, display)
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
@@ -115,7 +188,7 @@ def load_npz(path: Path, display: str | None = None) -> dict[str, np.ndarray]:
             raise RunDirError(f"{display}: holds object arrays, which would need pickle to load; refusing "
                               f"(re-train to get a clean file)") from None
         raise RunDirError(f"{display}: damaged or not an .npz file ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError, MemoryError) as exc:
         raise RunDirError(f"{display}: damaged or truncated .npz file ({exc.__class__.__name__}: {exc})") from None
 
 
@@ -126,6 +199,10 @@ def read_json(path: Path) -> dict:
         obj = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunDirError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RunDirError(f"{path}: nested too deeply to be nncli metadata") from None
+    except OSError as exc:
+        raise RunDirError(f"{path}: cannot read ({exc.strerror})") from None
     if not isinstance(obj, dict):
         raise RunDirError(f"{path}: expected a JSON object")
     return obj
@@ -147,6 +224,17 @@ def commit(staging: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def recover(out: Path) -> None:
+    """Undo what a process killed inside commit() left (call with the lock held): the previous run
+    moved aside but the new one not yet in place -> put the previous run back; otherwise remove
+    leftovers of the previous run."""
+    leftovers = sorted(out.parent.glob(f".{out.name}.old-*"))
+    if not out.exists() and leftovers:
+        os.rename(leftovers.pop(), out)
+    for old in leftovers:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def save_checkpoint(staging: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
     """Arrays first, then the JSON that names them: a checkpoint.json always describes a complete
     checkpoint.npz (both written atomically)."""
@@ -159,6 +247,9 @@ def load_checkpoint(staging: Path) -> tuple[dict[str, np.ndarray], dict] | None:
     meta_path = staging / CHECKPOINT_META
     if not meta_path.exists():
         return None
-    meta = read_json(meta_path)
-    arrays = load_npz(staging / CHECKPOINT_ARRAYS)
+    try:
+        meta = read_json(meta_path)
+        arrays = load_npz(staging / CHECKPOINT_ARRAYS)
+    except RunDirError as exc:
+        raise RunDirError(f"{exc.message}; the checkpoint is damaged, train without --resume to start over") from None
     return arrays, meta

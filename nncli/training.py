@@ -143,6 +143,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> History:
+        # Overflow on the way to a divergence is reported once, as DivergedError, not as warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._run()
+
+    def _run(self) -> History:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         cfg, net = self.cfg, self.network
@@ -219,11 +224,7 @@ class Trainer:
                     delta = deltas[e - s] = np.empty_like(out)
                 batch_loss = loss_fn(out, yb, delta, None if ws is None else ws[s:e], out_act)
                 if not math.isfinite(batch_loss):
-                    raise DivergedError(
-                        f"training diverged: the loss became {float(batch_loss)} at epoch {epoch + 1}, batch {b + 1} "
-                        f"of {n_batches}; lower training.optimizer.learning_rate (now {lr:g}), scale the features "
-                        f"(data.scaling: standardize) or set training.clip_norm"
-                    )
+                    raise DivergedError(self._diverged(f"the loss became {float(batch_loss)}", epoch, b, n_batches, lr))
                 loss_sum += batch_loss
                 if track_preds:
                     preds[s:e] = out
@@ -253,6 +254,8 @@ class Trainer:
                     self.seconds += time.perf_counter() - t_start
                     return self.history
             self._epoch_seconds += time.perf_counter() - t0
+            if not np.isfinite(params).all():  # the last step overflowed: no later loss would show it
+                raise DivergedError(self._diverged("the weights became NaN or infinite", epoch, n_batches - 1, n_batches, lr))
             row = {"epoch": epoch + 1, "train_loss": float(loss_sum / n)}
             if track_preds:
                 if classification:
@@ -281,6 +284,15 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
+
+    def _diverged(self, what: str, epoch: int, batch: int, n_batches: int, lr: float) -> str:
+        fixes = [f"lower training.optimizer.learning_rate (now {lr:g})"]
+        if self.cfg.data.scaling == "none":
+            fixes.append("scale the features (data.scaling: standardize)")
+        if self.cfg.training.clip_norm is None:
+            fixes.append("set training.clip_norm (e.g. 1.0)")
+        return (f"training diverged: {what} at epoch {epoch + 1}, batch {batch + 1} of {n_batches}; "
+                + ", ".join(fixes[:-1]) + (" or " if len(fixes) > 1 else "") + fixes[-1])
 
     @property
     def finished(self) -> bool:
