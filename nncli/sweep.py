@@ -1008,6 +1008,8 @@ def run_sweep(
         else:
             client = scheduler
         executor = f"dask {getattr(client, 'scheduler', None) and client.scheduler.address or scheduler}"
+    elif not todo:
+        executor = "nothing left to run"
     elif workers <= 1:
         executor = "sequential"
     else:
@@ -1076,22 +1078,44 @@ def run_sweep(
                 import multiprocessing  # noqa: PLC0415
                 from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
+                from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
+                method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                pools: list[Any] = []
+
+                def new_pool() -> Any:
+                    p = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init)
+                    pools.append(p)
+                    return p
+
+                def submit_local(task: TrialTask) -> Any:
+                    # A worker killed from outside (out of memory, a crash) breaks the pool: its
+                    # running trials are recorded as failed and a fresh pool takes the rest.
+                    try:
+                        return pools[-1].submit(execute_trial, trial_fn, task)
+                    except BrokenProcessPool:
+                        if len(pools) > 3:
+                            raise NncliError("worker processes keep dying; see the failed trials in the table", exit_code=EXIT_FAILURE) from None
+                        pools[-1].shutdown(wait=False, cancel_futures=True)
+                        return new_pool().submit(execute_trial, trial_fn, task)
+
                 with _environ(BLAS_ENV):  # the children start with these, before they import numpy
-                    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-                    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_worker_init)
-                    driver.run(todo, lambda t: pool.submit(execute_trial, trial_fn, t), lambda: workers, _local_outcome)
-                    pool.shutdown(wait=True)
+                    new_pool()
+                    pool = pools
+                    driver.run(todo, submit_local, lambda: workers, _local_outcome)
+                    pools[-1].shutdown(wait=True)
                     pool = None
     except _SweepStopped as e:
         stopped = e
     finally:
         if pool is not None:  # stopped early: end the children now rather than wait for their trials
-            procs = list(getattr(pool, "_processes", {}).values())
-            for p in procs:
-                p.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                p.join(timeout=5)
+            for p_ in pool:
+                procs = list((getattr(p_, "_processes", None) or {}).values())
+                for proc in procs:
+                    proc.terminate()
+                p_.shutdown(wait=False, cancel_futures=True)
+                for proc in procs:
+                    proc.join(timeout=5)
         for r in results:
             if r.status == "running":
                 r.status = "pending"
