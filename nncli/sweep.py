@@ -436,9 +436,7 @@ def _base_info(base_path: Path, overrides: list[str]) -> tuple[str | None, bool 
     from nncli.config import load_config  # noqa: PLC0415
 
     config = load_config(base_path, overrides=overrides)
-    data = getattr(config, "data", None)
-    split = getattr(data, "validation_split", None)
-    return getattr(config, "name", None), (bool(split) if split is not None else None)
+    return config.name, bool(config.data.validation_split or config.data.validation)
 
 
 def prepare_sweep(
@@ -504,13 +502,74 @@ class TrialOutcome:
 TrialFn = Callable[[TrialTask], Any]
 
 
+DATA_FILE_KEYS = ("path", "y_path", "validation", "test")
+
+
 def train_trial(task: TrialTask) -> None:
-    """The real trial: base config + overrides, trained into ``task.out`` with nncli.train."""
+    """The real trial: base config + overrides, trained into ``task.out`` with nncli.train.
+
+    With a ``payload`` (Dask: the worker may not see the client's files), the config comes
+    resolved from the client and its data files as bytes; see :func:`_shipped_config`.
+    """
     import nncli  # noqa: PLC0415  (imported here: workers set BLAS threads before numpy loads)
     from nncli.config import load_config  # noqa: PLC0415
 
-    config = load_config(task.base_path, overrides=task.overrides)
+    if task.payload is None:
+        config = load_config(task.base_path, overrides=task.overrides)
+        nncli.train(config, out=task.out, quiet=True)
+        return
+    config, local_to_client = _shipped_config(task)
     nncli.train(config, out=task.out, quiet=True)
+    # config.yaml records absolute data paths: put back the client's, so the run directory is the
+    # one a local trial would have written (and evaluate/plot on the client find the data).
+    cfg_file = Path(task.out) / "config.yaml"
+    if local_to_client and cfg_file.is_file():
+        data = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
+        for key in DATA_FILE_KEYS:
+            value = data.get("data", {}).get(key)
+            if value in local_to_client:
+                data["data"][key] = local_to_client[value]
+        cfg_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def _shipped_config(task: TrialTask) -> tuple[Any, dict[str, str]]:
+    """The trial's config on a worker, with its data files written into the trial's temp folder."""
+    from nncli.config import config_from_dict  # noqa: PLC0415
+
+    payload = task.payload
+    resolved = json.loads(json.dumps(payload["config"]))
+    folder = Path(task.out).parent / "data"
+    local_to_client = {}
+    for key, (client_path, blob) in (payload.get("files") or {}).items():
+        local = folder / key / Path(client_path).name
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(blob)
+        resolved["data"][key] = str(local)
+        local_to_client[str(local)] = client_path
+    config = config_from_dict(resolved, base_dir=folder, display=payload["display"])
+    config._overrides = tuple(task.overrides)  # recorded in metrics.json, as a local trial records them
+    return config, local_to_client
+
+
+def dask_payload(task: TrialTask, blobs: dict[str, Any]) -> dict[str, Any]:
+    """On the client: the trial's resolved config and its data files (from ``blobs``: client path ->
+    bytes or a scattered Dask future of them).  Raises ConfigError for an invalid combination."""
+    from nncli.config import load_config  # noqa: PLC0415
+
+    config = load_config(task.base_path, overrides=task.overrides)
+    resolved = config.resolved()
+    files = {}
+    for key in DATA_FILE_KEYS:
+        value = resolved["data"].get(key)
+        if value:
+            path = str(config.resolve_path(value).resolve())
+            if path not in blobs:
+                try:
+                    blobs[path] = Path(path).read_bytes()
+                except OSError:
+                    continue  # the worker reports the missing file as a run would
+            files[key] = [path, blobs[path]]
+    return {"config": resolved, "files": files, "display": config.source_path}
 
 
 def _one_line(e: BaseException) -> str:
@@ -535,11 +594,12 @@ def execute_trial(trial_fn: TrialFn, task: TrialTask) -> TrialOutcome:
     return TrialOutcome(task.trial_id, "done", "", time.perf_counter() - start)
 
 
-def execute_trial_remote(trial_fn: TrialFn, task: TrialTask) -> TrialOutcome:
+def execute_trial_remote(trial_fn: TrialFn, task: TrialTask, files: dict | None = None) -> TrialOutcome:
     """On a Dask worker: run in a temp dir, return the run directory's files as bytes."""
+    payload = task.payload if files is None else {**task.payload, "files": files}
     with tempfile.TemporaryDirectory(prefix="nncli-trial-") as tmp:
         out = Path(tmp) / task.trial_id
-        local = TrialTask(task.trial_id, task.base_path, list(task.overrides), str(out), task.payload)
+        local = TrialTask(task.trial_id, task.base_path, list(task.overrides), str(out), payload)
         outcome = execute_trial(trial_fn, local)
         files: dict[str, bytes] = {}
         if out.is_dir():
@@ -593,24 +653,29 @@ def is_complete(run_dir: Path) -> bool:
     return (run_dir / "metrics.json").is_file()
 
 
-def read_metrics(run_dir: Path) -> dict[str, float]:
-    """Scalar metrics of a finished run: metrics.json's numbers (nested dicts joined with '.')."""
+_SPLIT_PREFIX = {"train": "train_", "validation": "val_", "test": "test_"}
+_RUN_FACTS = ("epochs_run", "best_epoch", "training_seconds")
+
+
+def read_metrics(run_dir: Path) -> dict[str, float | int]:
+    """A finished run's final metrics, flat: metrics.json's {"train": {"loss": ..}, "validation":
+    {"accuracy": ..}} become train_loss, val_accuracy (the names history.csv uses), plus
+    epochs_run, best_epoch and training_seconds."""
     try:
         raw = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     out: dict[str, float] = {}
-
-    def walk(prefix: str, v: Any) -> None:
-        if isinstance(v, bool):
-            return
-        if isinstance(v, (int, float)):
-            out[prefix] = float(v)
-        elif isinstance(v, dict):
-            for k, x in v.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), x)
-
-    walk("", raw)
+    if not isinstance(raw, dict):
+        return out
+    for key, value in raw.items():
+        if key in _SPLIT_PREFIX and isinstance(value, dict):
+            for name, v in value.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    out[_SPLIT_PREFIX[key] + name] = v
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if key in _RUN_FACTS or key.startswith(("train_", "val_", "test_")):
+                out[key] = value
     return out
 
 
@@ -922,6 +987,19 @@ class _Driver:
                 self.on_outcome(task, outcome_of(f, task))
 
 
+class _Done:
+    """An outcome known without running anything, shaped like a finished future."""
+
+    def __init__(self, outcome: TrialOutcome):
+        self.outcome = outcome
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> TrialOutcome:
+        return self.outcome
+
+
 def _local_outcome(fut: Any, task: TrialTask) -> TrialOutcome:
     try:
         return fut.result()
@@ -1047,8 +1125,27 @@ def run_sweep(
             if client is not None:
                 futures: list[Any] = []
 
+                blobs: dict[str, Any] = {}
+                scattered: dict[str, Any] = {}
+
                 def submit_dask(task: TrialTask) -> Any:
-                    f = client.submit(execute_trial_remote, trial_fn, task, pure=False, key=f"nncli-trial-{task.trial_id}-{os.urandom(4).hex()}")
+                    key = f"nncli-trial-{task.trial_id}-{os.urandom(4).hex()}"
+                    if trial_fn is train_trial:
+                        try:
+                            payload = dask_payload(task, blobs)
+                        except NncliError as e:  # an invalid combination: no need for a worker
+                            return _Done(TrialOutcome(task.trial_id, "failed", _one_line(e)))
+                        files = payload.pop("files")
+                        for entry in files.values():  # each data file travels to a worker once
+                            path = entry[0]
+                            if path not in scattered:
+                                scattered[path] = client.scatter(blobs[path], hash=True)
+                            entry[1] = scattered[path]
+                        task = TrialTask(task.trial_id, task.base_path, task.overrides, task.out, payload)
+                        # files as their own argument: Dask resolves futures in dicts and lists
+                        f = client.submit(execute_trial_remote, trial_fn, task, files, pure=False, key=key)
+                    else:
+                        f = client.submit(execute_trial_remote, trial_fn, task, pure=False, key=key)
                     futures.append(f)
                     return f
 

@@ -277,8 +277,9 @@ def dask_client():
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=40
     )
     client = distributed.Client(cluster)
-    # the workers import the stand-in trial by module name
-    client.run(lambda p: sys.path.insert(0, p), str(Path(__file__).parent))
+    # the workers import nncli and the stand-in trial by module name
+    for p in (str(Path(__file__).parent), str(Path(__file__).parent.parent)):
+        client.run(lambda p: sys.path.insert(0, p), p)
     yield client
     client.close()
     cluster.close()
@@ -296,3 +297,283 @@ def test_fake_sweep_on_dask_matches_local(tmp_path, dask_client):
     log = (b.dir / "lr0.1-units8" / "log.txt").read_text()
     assert f"pid {os.getpid()} " not in log
     assert not [p for p in b.dir.iterdir() if p.name.startswith(".")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Real sweeps: nncli.train on a tiny network
+
+
+BASE = """\
+name: moons
+seed: 3
+data:
+  generator: {name: moons, n_samples: 120, noise: 0.2}
+  validation_split: 0.25
+model:
+  layers:
+    - {units: 4, activation: tanh}
+    - {units: 1, activation: sigmoid}
+training:
+  epochs: 15
+  batch_size: 16
+  loss: binary_crossentropy
+  optimizer: {name: adam, learning_rate: 0.01}
+"""
+
+CSV_BASE = """\
+name: iris
+seed: 1
+data:
+  path: data/iris.csv
+  target: species
+  validation_split: 0.2
+model:
+  layers:
+    - {units: 4, activation: tanh}
+    - {units: 3, activation: softmax}
+training:
+  epochs: 10
+  batch_size: 16
+  loss: cross_entropy
+  optimizer: {name: adam, learning_rate: 0.05}
+"""
+
+
+def real_sweep(folder: Path, base_text=BASE, grid=None, **kw):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "base.yaml").write_text(base_text)
+    grid = grid or {LR: [0.1, 0.01], UNITS: [3, 6]}
+    spec = sw.SweepSpec(base="base.yaml", grid=grid, **kw)
+    return sw.prepare_sweep(spec, spec_dir=folder, out=folder / "runs" / "s")
+
+
+def npz(path):
+    with np.load(path, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def assert_same_trials(a, b):
+    """Trial by trial: same status, same metrics (but time), identical weights and run files."""
+    assert [t.id for t in a.trials] == [t.id for t in b.trials]
+    ra, rb = read_csv(a.dir / "results.csv"), read_csv(b.dir / "results.csv")
+    for x, y in zip(ra, rb):
+        assert {k: v for k, v in x.items() if k not in ("seconds", "training_seconds", "path")} == {
+            k: v for k, v in y.items() if k not in ("seconds", "training_seconds", "path")
+        }
+    for t in a.trials:
+        da, db = a.dir / t.id, b.dir / t.id
+        if not (da / "metrics.json").exists():
+            assert not (db / "metrics.json").exists()
+            continue
+        wa, wb = npz(da / "weights.npz"), npz(db / "weights.npz")
+        assert wa.keys() == wb.keys()
+        for k in wa:
+            np.testing.assert_array_equal(wa[k], wb[k])
+        assert (da / "weights.npz").read_bytes() == (db / "weights.npz").read_bytes()
+        for f in ("config.yaml", "preprocessing.json"):
+            assert (da / f).read_text() == (db / f).read_text(), f
+        ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (da, db))
+        ma.pop("training_seconds"), mb.pop("training_seconds")
+        assert ma == mb
+    assert json.loads((a.dir / "best.json").read_text())["trial"] == json.loads((b.dir / "best.json").read_text())["trial"]
+
+
+@pytest.fixture(scope="module")
+def sequential_sweep(tmp_path_factory):
+    sweep = real_sweep(tmp_path_factory.mktemp("seq"))
+    res = sw.run_sweep(sweep, workers=1)
+    return sweep, res
+
+
+def test_real_sweep_writes_runs_results_and_best(sequential_sweep):
+    sweep, res = sequential_sweep
+    assert sweep.name == "moons-sweep" and sweep.metric == "val_loss" and sweep.direction == "minimize"
+    assert res.n_done == 4
+    import nncli
+
+    for t in sweep.trials:  # each trial is an ordinary run directory
+        run = nncli.load_run(sweep.dir / t.id)
+        assert run.config.training.optimizer.learning_rate == t.params[LR]
+        assert run.config.model.layers[0].units == t.params[UNITS]
+        assert run.config.seed == 3  # the base config's seed
+        assert run.predict(np.zeros((2, 2))).shape == (2,)
+    rows = read_csv(sweep.dir / "results.csv")
+    assert [r["trial"] for r in rows] == ["lr0.1-units3", "lr0.1-units6", "lr0.01-units3", "lr0.01-units6"]
+    assert {"val_loss", "val_accuracy", "train_loss", "train_accuracy", "epochs_run"} <= set(rows[0])
+    vals = {r["trial"]: float(r["val_loss"]) for r in rows}
+    best = json.loads((sweep.dir / "best.json").read_text())
+    assert best["trial"] == min(vals, key=vals.get)
+    assert best["value"] == pytest.approx(vals[best["trial"]])
+    assert best["params"] == sweep.trials[[t.id for t in sweep.trials].index(best["trial"])].params
+
+
+def test_real_sweep_same_with_local_workers(tmp_path, sequential_sweep):
+    seq, _ = sequential_sweep
+    par = real_sweep(tmp_path)
+    res = sw.run_sweep(par, workers=2)
+    assert res.n_done == 4
+    assert_same_trials(seq, par)
+
+
+def test_real_sweep_same_on_dask(tmp_path, sequential_sweep, dask_client):
+    seq, _ = sequential_sweep
+    remote = real_sweep(tmp_path)
+    res = sw.run_sweep(remote, scheduler=dask_client)
+    assert res.n_done == 4
+    assert_same_trials(seq, remote)
+    assert not [p for p in remote.dir.iterdir() if p.name.startswith(".")]
+
+
+def test_dask_ships_data_files_and_restores_their_paths(tmp_path, dask_client, root):
+    """Data read from a file: the worker gets the bytes, the run records the client's path."""
+    a = real_sweep(tmp_path / "a", CSV_BASE, grid={LR: [0.05, 0.5]})
+    b = real_sweep(tmp_path / "b", CSV_BASE, grid={LR: [0.05, 0.5]})
+    for d in (tmp_path / "a", tmp_path / "b"):
+        (d / "data").mkdir()
+        (d / "data" / "iris.csv").write_bytes((root / "datasets" / "iris.csv").read_bytes())
+    sw.run_sweep(a, workers=1)
+    res = sw.run_sweep(b, scheduler=dask_client)
+    assert res.n_done == 2, [r.error for r in res.results]
+    for t in a.trials:
+        assert (a.dir / t.id / "weights.npz").read_bytes() == (b.dir / t.id / "weights.npz").read_bytes()
+        assert (a.dir / t.id / "config.yaml").read_text().replace("/a/", "/b/") == (b.dir / t.id / "config.yaml").read_text()
+    cfg = yaml.safe_load((b.dir / "lr0.05" / "config.yaml").read_text())
+    assert cfg["data"]["path"] == str((tmp_path / "b" / "data" / "iris.csv").resolve())
+
+    # As on a worker that cannot see the client's files: build the payload on the client, hide the
+    # data, and run the trial the way a Dask worker does.
+    t = b.trials[0]
+    task = sw.TrialTask(t.id, str(b.base_path), list(t.overrides), "unused")
+    payload = sw.dask_payload(task, {})
+    files = payload.pop("files")
+    os.rename(tmp_path / "b" / "data", tmp_path / "b" / "hidden")
+    outcome = sw.execute_trial_remote(sw.train_trial, sw.TrialTask(t.id, "/nonexistent.yaml", list(t.overrides), "unused", payload), files)
+    assert outcome.status == "done", outcome.error
+    assert outcome.files["weights.npz"] == (a.dir / t.id / "weights.npz").read_bytes()
+    assert yaml.safe_load(outcome.files["config.yaml"])["data"]["path"] == cfg["data"]["path"]
+
+
+def test_failing_trials_are_recorded_and_the_sweep_goes_on(tmp_path):
+    grid = {"model.layers.0.activation": ["tanh", "nosuch"], "training.optimizer.learning_rate": [0.01, 1000]}
+    fixed = ["training.loss=mse", "model.layers.1.activation=linear", "training.optimizer.name=sgd"]
+    sweep = real_sweep(tmp_path, grid=grid, overrides=fixed)
+    res = sw.run_sweep(sweep, workers=2)
+    status = {r.trial.id: r.status for r in res.results}
+    assert status["acttanh-lr0.01"] == "done"
+    assert status["actnosuch-lr0.01"] == status["actnosuch-lr1000"] == "failed"
+    rows = {r["trial"]: r for r in read_csv(sweep.dir / "results.csv")}
+    err = rows["actnosuch-lr0.01"]["error"]
+    assert "model.layers.0.activation" in err and "nosuch" in err and "\n" not in err
+    # plain SGD at a learning rate of 1000 diverges: recorded with the core's one-line message
+    assert status["acttanh-lr1000"] == "failed"
+    assert rows["acttanh-lr1000"]["error"].startswith("training diverged")
+    best = json.loads((sweep.dir / "best.json").read_text())
+    assert best["trial"] == "acttanh-lr0.01"
+
+
+def test_bad_base_config_is_reported_before_any_trial(tmp_path):
+    (tmp_path / "base.yaml").write_text(BASE.replace("epochs: 15", "epochs: -1"))
+    spec = sw.SweepSpec(base="base.yaml", grid={LR: [0.1]})
+    with pytest.raises(ConfigError, match="training.epochs"):
+        sw.prepare_sweep(spec, spec_dir=tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+
+def test_cli_grid_without_sweep_file(tmp_path, cli):
+    (tmp_path / "base.yaml").write_text(BASE)
+    r = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1,0.01", "--grid", f"{UNITS}=3,6", "--workers", "2", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "runs" / "moons-sweep"
+    assert (out / "results.csv").is_file() and (out / "best.json").is_file()
+    assert "best: " in r.stdout and "4 trials: 4 done" in r.stdout
+    assert r.stdout.count(" done val_loss=") == 4  # plain lines when not on a terminal
+    # rerun: everything is complete, nothing runs
+    again = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1,0.01", "--grid", f"{UNITS}=3,6", cwd=tmp_path)
+    assert again.returncode == 0 and "4 already complete" in again.stdout and " done val_loss=" not in again.stdout
+    quiet = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1,0.01", "--grid", f"{UNITS}=3,6", "-q", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stdout == ""
+
+
+def test_cli_sweep_file(tmp_path, cli):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "moons.yaml").write_text(BASE)
+    (tmp_path / "sweeps").mkdir()
+    (tmp_path / "sweeps" / "s.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "rand",
+                "base": "../configs/moons.yaml",
+                "trials": 3,
+                "space": {LR: {"loguniform": [0.001, 0.1]}, UNITS: {"int": [2, 8]}},
+                "metric": "val_accuracy",
+                "workers": 1,
+            }
+        )
+    )
+    r = cli("sweep", "sweeps/s.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    best = json.loads((tmp_path / "runs" / "rand" / "best.json").read_text())
+    assert best["metric"] == "val_accuracy" and best["direction"] == "maximize"
+    assert len(read_csv(tmp_path / "runs" / "rand" / "results.csv")) == 3
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["base.yaml"], "needs at least one --grid"),
+        (["base.yaml", "--grid", "nokey"], "--grid nokey"),
+        (["missing.yaml", "--grid", "a.b=1"], "missing.yaml: no such file"),
+        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "--direction up"),
+        (["bad.yaml"], "bad.yaml: grid: unknown key"),
+    ],
+)
+def test_cli_usage_errors(tmp_path, cli, args, fragment):
+    (tmp_path / "base.yaml").write_text(BASE)
+    (tmp_path / "bad.yaml").write_text("base: base.yaml\ngrid: {a: [1]}\ngrid: 3\n".replace("grid: 3\n", "") + "extra: 1\n")
+    (tmp_path / "bad.yaml").write_text("base: base.yaml\ngird: {a: [1]}\n")
+    r = cli("sweep", *args, cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert fragment.replace("grid: unknown", "gird: unknown") in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) <= 2
+
+
+def test_cli_scheduler_without_dask(tmp_path, cli):
+    fake = tmp_path / "nodask"
+    (fake / "distributed").mkdir(parents=True)
+    (fake / "distributed" / "__init__.py").write_text("raise ImportError('No module named distributed')\n")
+    (tmp_path / "base.yaml").write_text(BASE)
+    import os as _os
+
+    r = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
+            env={"PYTHONPATH": f"{fake}{_os.pathsep}{Path(__file__).parent.parent}"})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["--scheduler needs Dask: install nncli[dask] (pip install 'nncli[dask]')"]
+
+
+def test_cli_ctrl_c_stops_cleanly_and_rerun_picks_up(tmp_path, root):
+    import signal
+    import subprocess
+    import time
+
+    (tmp_path / "base.yaml").write_text(BASE.replace("epochs: 15", "epochs: 300").replace("n_samples: 120", "n_samples: 400"))
+    args = [sys.executable, "-m", "nncli", "sweep", "base.yaml", "--grid", f"{LR}=0.1,0.05,0.02,0.01,0.005,0.002", "--workers", "2"]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    p = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    out = tmp_path / "runs" / "moons-sweep"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("*/metrics.json")):
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    stdout, stderr = p.communicate(timeout=60)
+    assert p.returncode == 130, stderr
+    assert "stopped" in stderr and "run the same command again" in stderr and "Traceback" not in stderr
+    complete = len(list(out.glob("*/metrics.json")))
+    assert 1 <= complete < 6
+    assert not (out / "results.csv").exists()
+    r = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"{complete} already complete" in r.stdout
+    assert len(read_csv(out / "results.csv")) == 6

@@ -13,6 +13,7 @@ import typer
 from .. import __version__
 from .common import STATE
 from .predict import predict_command
+from .sweep import sweep_command
 from .train import train_command
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ def main_options(
 
 app.command("train")(train_command)
 app.command("predict")(predict_command)
+app.command("sweep")(sweep_command)
 
 
 def main() -> None:
