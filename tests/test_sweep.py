@@ -563,14 +563,17 @@ def test_cli_ctrl_c_stops_cleanly_and_rerun_picks_up(tmp_path, root):
     env = dict(os.environ, PYTHONPATH=str(root))
     p = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     out = tmp_path / "runs" / "moons-sweep"
+    def complete_trials():  # (pathlib's glob also matches the hidden staging folders: skip them)
+        return [m for m in out.glob("*/metrics.json") if not m.parent.name.startswith(".")]
+
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(out.glob("*/metrics.json")):
+    while time.monotonic() < deadline and not complete_trials():
         time.sleep(0.05)
     os.killpg(p.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     stdout, stderr = p.communicate(timeout=60)
     assert p.returncode == 130, stderr
     assert "stopped" in stderr and "run the same command again" in stderr and "Traceback" not in stderr
-    complete = len(list(out.glob("*/metrics.json")))
+    complete = len(complete_trials())
     assert 1 <= complete < 6
     assert not (out / "results.csv").exists()
     r = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
