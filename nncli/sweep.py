@@ -1032,6 +1032,21 @@ def run_sweep(
     reporter: Reporter | None = None,
     trial_fn: TrialFn | None = None,
 ) -> SweepResult:
+    """See :func:`_run_sweep`; a second sweep into the same folder fails at once (LockedError, exit 4)."""
+    from nncli import rundir  # noqa: PLC0415
+
+    with rundir.locked(sweep.dir):
+        return _run_sweep(sweep, workers=workers, scheduler=scheduler, reporter=reporter, trial_fn=trial_fn)
+
+
+def _run_sweep(
+    sweep: Sweep,
+    *,
+    workers: int | None = None,
+    scheduler: str | Any | None = None,
+    reporter: Reporter | None = None,
+    trial_fn: TrialFn | None = None,
+) -> SweepResult:
     """Run every trial not already complete; write results.csv and best.json; return the results.
 
     ``workers`` 1 runs trials one after another in this process; N > 1 in N processes (default: the

@@ -580,3 +580,32 @@ def test_cli_ctrl_c_stops_cleanly_and_rerun_picks_up(tmp_path, root):
     assert r.returncode == 0, r.stderr
     assert f"{complete} already complete" in r.stdout
     assert len(read_csv(out / "results.csv")) == 6
+
+
+def test_second_sweep_into_the_same_folder_is_refused(tmp_path):
+    from nncli import rundir
+    from nncli.errors import LockedError
+
+    sweep = fake_sweep(tmp_path)
+    with rundir.locked(sweep.dir):
+        with pytest.raises(LockedError) as e:
+            sw.run_sweep(sweep, workers=1, trial_fn=fake_trial)
+    assert e.value.exit_code == 4
+
+
+def test_live_table_on_a_terminal(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, width=120)
+    reporter = sw.make_reporter(False, console)
+    assert isinstance(reporter, sw.LiveReporter)
+    sw.run_sweep(fake_sweep(tmp_path), workers=1, trial_fn=fake_trial, reporter=reporter)
+    text = buf.getvalue()
+    for fragment in ("lr0.1-units32", "done", "failed", "val_loss", "training diverged"):
+        assert fragment in text
+    plain = sw.make_reporter(False, Console(file=io.StringIO(), force_terminal=False))
+    assert isinstance(plain, sw.LineReporter)
+    assert type(sw.make_reporter(True)) is sw.Reporter
