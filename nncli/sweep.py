@@ -1071,7 +1071,7 @@ def _run_sweep(
         if is_complete(r.path):
             r.status = "skipped"
             r.metrics = read_metrics(r.path)
-            r.seconds = prev_seconds.get(r.trial.id, r.metrics.get("seconds"))
+            r.seconds = prev_seconds.get(r.trial.id, r.metrics.get("training_seconds"))
         else:
             todo.append(TrialTask(r.trial.id, str(sweep.base_path), list(r.trial.overrides), str(r.path.resolve())))
 
@@ -1118,7 +1118,7 @@ def _run_sweep(
         r = by_id[task.trial_id]
         if outcome.status == "interrupted":
             raise _SweepStopped(signal.SIGINT)
-        if outcome.files is not None:
+        if outcome.files:  # (a failed trial sends nothing back, as a local one leaves no folder)
             write_run_files(r.path, outcome.files)
         r.seconds = outcome.seconds
         if outcome.status == "done":
