@@ -89,7 +89,8 @@ def _as_config(config, overrides) -> Config:
 
 
 def check_against_data(cfg: Config, prepared: PreparedData) -> None:
-    """Checks that need the data: output width, batch size, class weights."""
+    """Checks that need the data: output width, batch size, class weights (all reported at once)."""
+    errors: list[str] = []
     pre = prepared.preprocessor
     last = len(cfg.model.layers) - 1
     units = cfg.model.layers[-1].units
@@ -97,20 +98,28 @@ def check_against_data(cfg: Config, prepared: PreparedData) -> None:
     if cfg.task == "classification":
         k = len(pre.classes)
         if cfg.training.loss.name == "binary_crossentropy" and k != 2:
-            raise DataError(f"{cfg.where('training', 'loss')}: training.loss: binary_crossentropy needs exactly 2 classes, "
+            errors.append(f"{cfg.where('training', 'loss')}: training.loss: binary_crossentropy needs exactly 2 classes, "
                             f"the data has {k} ({', '.join(map(str, pre.classes))}); use cross_entropy with {k} softmax units")
         if cfg.training.loss.name == "cross_entropy" and units != k:
-            raise DataError(f"{where}: model.layers[{last}].units: the output layer has {units} units but the data has "
+            errors.append(f"{where}: model.layers[{last}].units: the output layer has {units} units but the data has "
                             f"{k} classes ({', '.join(map(str, pre.classes))}); set units: {k}")
     elif units != len(pre.targets):
-        raise DataError(f"{where}: model.layers[{last}].units: the output layer has {units} units but there "
+        errors.append(f"{where}: model.layers[{last}].units: the output layer has {units} units but there "
                         f"{'is' if len(pre.targets) == 1 else 'are'} {len(pre.targets)} target column(s) "
                         f"({', '.join(pre.targets)}); set units: {len(pre.targets)}")
     bs = cfg.training.batch_size
     n = len(prepared.train.X)
-    if bs != "full" and bs > n:
-        raise DataError(f"{cfg.where('training', 'batch_size')}: training.batch_size: {bs} is larger than the "
+    # Only a batch size the config gives: the default (32) is capped at the training set.
+    if bs != "full" and bs > n and "batch_size" in cfg.training.model_fields_set:
+        errors.append(f"{cfg.where('training', 'batch_size')}: training.batch_size: {bs} is larger than the "
                         f"training set ({n} rows); use at most {n}, or 'full'")
+    if cfg.task == "classification" and isinstance(cfg.training.class_weight, dict):
+        try:
+            class_weights(cfg, pre, prepared.train.y)
+        except DataError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise DataError("\n".join(errors))
 
 
 class _CheckpointCallback(Callback):

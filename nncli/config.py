@@ -31,18 +31,46 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+def _label_keys(value: Any) -> Any:
+    """class_weight keys are labels as they appear in the data: YAML reads `{0: 1, 1: 5}` with int
+    keys, so turn numbers into the text the data's labels compare by (1.0 -> '1')."""
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for k, v in value.items():
+        if isinstance(k, float) and k.is_integer():
+            k = int(k)
+        out[k if isinstance(k, str) else str(k)] = v
+    return out
+
+
 def _name_shorthand(value: Any) -> Any:
     """Allow `optimizer: adam` for `optimizer: {name: adam}` (as Keras accepts a string)."""
     return {"name": value} if isinstance(value, str) else value
+
+
+def _default_name(default: str):
+    """`optimizer: {learning_rate: 0.01}` (or --set training.optimizer.learning_rate=0.01 on a config
+    without an optimizer) keeps the default's name, so only the keys given change."""
+
+    def fill(value: Any) -> Any:
+        value = _name_shorthand(value)
+        if isinstance(value, dict) and "name" not in value:
+            return {"name": default, **value}
+        return value
+
+    return fill
 
 
 # ---------------------------------------------------------------- model
 class LayerConfig(Strict):
     units: int = Field(gt=0, description="Number of neurons in the layer (its output width).")
     activation: ActivationName = Field(description="Activation f in a = f(XW + b).")
-    dropout: float = Field(0.0, ge=0, lt=1, description="Inverted-dropout probability, active only while training.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="p: while training, each output unit is zeroed with probability p and the rest "
+                                                        "scaled by 1/(1−p) (inverted dropout, seeded from seed); off in predict and evaluate. Hidden layers only.")
     initializer: InitializerName | None = Field(
-        None, description="Weight initializer; default he_uniform for the ReLU family, glorot_uniform otherwise."
+        None, description="Weight initializer: glorot_uniform, glorot_normal, he_uniform, he_normal or lecun_normal; "
+                          "default he_uniform for relu, leaky_relu, elu, gelu, silu and glorot_uniform otherwise. Biases start at 0."
     )
 
 
@@ -52,82 +80,101 @@ class ModelConfig(Strict):
 
 # ---------------------------------------------------------------- optimizers (discriminated on name)
 class SGDConfig(Strict):
-    """w ← w − η·g; with momentum μ: v ← μv − ηg, w ← w + v."""
+    """w ← w − η·g; with momentum μ: v ← μv − ηg, w ← w + v; Nesterov: w ← w + μv − ηg."""
 
     name: Literal["sgd"]
-    learning_rate: float = Field(0.01, gt=0, description="η")
-    momentum: float = Field(0.0, ge=0, lt=1, description="μ; 0 is plain gradient descent.")
-    nesterov: bool = Field(False, description="Nesterov's look-ahead momentum.")
+    learning_rate: float = Field(0.01, gt=0, description="η, the step size in w ← w − η·g (g = ∂L/∂w); a schedule starts from it.")
+    momentum: float = Field(0.0, ge=0, lt=1, description="μ: v ← μ·v − η·g, w ← w + v; 0 is plain gradient descent.")
+    nesterov: bool = Field(False, description="Nesterov's look-ahead momentum: w ← w + μ·v − η·g (after v ← μ·v − η·g).")
 
 
 class AdamConfig(Strict):
+    """m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·m̂/(√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
+
     name: Literal["adam"]
-    learning_rate: float = Field(0.001, gt=0, description="η")
-    beta1: float = Field(0.9, ge=0, lt=1)
-    beta2: float = Field(0.999, ge=0, lt=1)
-    epsilon: float = Field(1e-8, gt=0)
+    learning_rate: float = Field(0.001, gt=0, description="η, the step size; a schedule starts from it.")
+    beta1: float = Field(0.9, ge=0, lt=1, description="β₁, decay of the running mean of gradients: m ← β₁·m + (1−β₁)·g.")
+    beta2: float = Field(0.999, ge=0, lt=1, description="β₂, decay of the running mean of squared gradients: v ← β₂·v + (1−β₂)·g².")
+    epsilon: float = Field(1e-8, gt=0, description="ε in w ← w − η·m̂/(√v̂ + ε); keeps the step finite where v̂ ≈ 0.")
 
 
 class AdamWConfig(AdamConfig):
+    """Adam with decoupled weight decay: w ← w − η·λ·w (weights only), then the Adam step."""
+
     name: Literal["adamw"]  # type: ignore[assignment]
-    weight_decay: float = Field(0.01, ge=0, description="Decoupled decay λ: w ← w − ηλw, weights only.")
+    weight_decay: float = Field(0.01, ge=0, description="Decoupled decay λ: w ← w − η·λ·w before each Adam step, on weights only (not biases); not added to the loss or to g.")
 
 
 class RMSpropConfig(Strict):
+    """s ← ρ·s + (1−ρ)·g²; w ← w − η·g/(√s + ε)."""
+
     name: Literal["rmsprop"]
-    learning_rate: float = Field(0.001, gt=0)
-    rho: float = Field(0.9, ge=0, lt=1)
-    epsilon: float = Field(1e-8, gt=0)
+    learning_rate: float = Field(0.001, gt=0, description="η, the step size; a schedule starts from it.")
+    rho: float = Field(0.9, ge=0, lt=1, description="ρ, decay of the running mean of squared gradients: s ← ρ·s + (1−ρ)·g².")
+    epsilon: float = Field(1e-8, gt=0, description="ε in w ← w − η·g/(√s + ε).")
 
 
 class AdagradConfig(Strict):
+    """G ← G + g²; w ← w − η·g/(√G + ε)."""
+
     name: Literal["adagrad"]
-    learning_rate: float = Field(0.01, gt=0)
-    epsilon: float = Field(1e-8, gt=0)
+    learning_rate: float = Field(0.01, gt=0, description="η, the step size; a schedule starts from it.")
+    epsilon: float = Field(1e-8, gt=0, description="ε in w ← w − η·g/(√G + ε), G the running sum of g².")
 
 
 OptimizerConfig = Annotated[
     Union[SGDConfig, AdamConfig, AdamWConfig, RMSpropConfig, AdagradConfig],
     Field(discriminator="name"),
-    BeforeValidator(_name_shorthand),
+    BeforeValidator(_default_name("adam")),
 ]
 
 
 # ---------------------------------------------------------------- schedules (discriminated on name)
 class ConstantSchedule(Strict):
+    """η_e = η in every epoch e (e counts from 0; history.csv's epoch column from 1)."""
+
     name: Literal["constant"]
 
 
 class StepSchedule(Strict):
+    """η_e = η·γ^⌊e / step_size⌋."""
+
     name: Literal["step"]
-    step_size: int = Field(10, gt=0, description="Multiply η by gamma every step_size epochs.")
-    gamma: float = Field(0.1, gt=0, le=1)
+    step_size: int = Field(10, gt=0, description="Multiply η by gamma every step_size epochs: η_e = η·γ^⌊e/step_size⌋ (e from 0).")
+    gamma: float = Field(0.1, gt=0, le=1, description="γ, the factor applied every step_size epochs.")
 
 
 class ExponentialSchedule(Strict):
+    """η_e = η·γ^e."""
+
     name: Literal["exponential"]
-    gamma: float = Field(0.95, gt=0, le=1, description="η_e = η·gamma^e")
+    gamma: float = Field(0.95, gt=0, le=1, description="γ in η_e = η·γ^e (e counts epochs from 0).")
 
 
 class CosineSchedule(Strict):
+    """Warmup η_e = η·(e+1)/W for e < W, then η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W)))."""
+
     name: Literal["cosine"]
-    warmup_epochs: int = Field(0, ge=0, description="Linear warmup epochs before the cosine decay.")
-    min_lr: float = Field(0.0, ge=0)
+    warmup_epochs: int = Field(0, ge=0, description="W: epochs of linear warmup η·(e+1)/W before the cosine decay (0: none).")
+    min_lr: float = Field(0.0, ge=0, description="The floor the cosine decays towards: η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), E = epochs.")
 
 
 class PlateauSchedule(Strict):
+    """η ← max(min_lr, factor·η) after `patience` epochs in a row without improvement of `monitor`."""
+
     name: Literal["reduce_on_plateau"]
-    monitor: str = Field("val_loss", description="A history column, e.g. val_loss, train_loss, val_accuracy.")
-    factor: float = Field(0.5, gt=0, lt=1)
-    patience: int = Field(5, ge=0)
-    min_lr: float = Field(0.0, ge=0)
-    min_delta: float = Field(0.0, ge=0)
+    monitor: str = Field("val_loss", description="A history column to watch, e.g. val_loss, train_loss, val_accuracy; "
+                                                 "losses and mae/mse must fall, accuracy/f1/r2 must rise.")
+    factor: float = Field(0.5, gt=0, lt=1, description="η ← max(min_lr, factor·η) when the monitor has not improved for patience epochs.")
+    patience: int = Field(5, ge=0, description="Epochs in a row without improvement before η is reduced (the count then restarts).")
+    min_lr: float = Field(0.0, ge=0, description="η is never reduced below this.")
+    min_delta: float = Field(0.0, ge=0, description="An improvement must beat the best value so far by more than this.")
 
 
 ScheduleConfig = Annotated[
     Union[ConstantSchedule, StepSchedule, ExponentialSchedule, CosineSchedule, PlateauSchedule],
     Field(discriminator="name"),
-    BeforeValidator(_name_shorthand),
+    BeforeValidator(_default_name("constant")),
 ]
 
 
@@ -138,7 +185,7 @@ class PlainLoss(Strict):
 
 class HuberLoss(Strict):
     name: Literal["huber"]
-    delta: float = Field(1.0, gt=0, description="Where the loss turns from quadratic to linear.")
+    delta: float = Field(1.0, gt=0, description="δ, where the loss turns from quadratic to linear: ½r² for |r| ≤ δ, δ(|r| − ½δ) beyond (r = ŷ − y).")
 
 
 LossConfig = Annotated[Union[PlainLoss, HuberLoss], Field(discriminator="name"), BeforeValidator(_name_shorthand)]
@@ -152,24 +199,38 @@ class EarlyStoppingConfig(Strict):
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(100, gt=0)
-    batch_size: Union[int, Literal["full"]] = Field(
-        32, description="Samples per gradient step, or 'full' for full-batch gradient descent."
+    epochs: int = Field(100, gt=0, description="Passes over the training data.")
+    batch_size: Union[Annotated[int, Field(gt=0)], Literal["full"]] = Field(
+        32, description="Samples per gradient step (the last batch of an epoch may be smaller), or 'full': one step "
+                        "per epoch on the whole training set — plain gradient descent w ← w − η·∂L/∂w."
     )
     shuffle: bool = Field(True, description="Reshuffle the training data every epoch.")
-    loss: LossConfig = Field(description="mse, mae, huber, binary_crossentropy or cross_entropy.")
-    optimizer: OptimizerConfig = Field(default_factory=lambda: AdamConfig(name="adam"))
-    schedule: ScheduleConfig = Field(default_factory=lambda: ConstantSchedule(name="constant"))
-    l2: float = Field(0.0, ge=0, description="L2 penalty λ·Σw² added to the loss (weights only, not biases).")
-    l1: float = Field(0.0, ge=0, description="L1 penalty λ·Σ|w| added to the loss (weights only, not biases).")
-    clip_norm: float | None = Field(None, gt=0, description="Rescale the gradient when its global L2 norm exceeds this.")
-    class_weight: Union[Literal["balanced"], dict[str, float], None] = Field(
-        None, description="'balanced' (n_samples / (n_classes·count)) or a mapping label -> weight."
+    loss: LossConfig = Field(description="mse, mae, huber (with delta), binary_crossentropy or cross_entropy; a name or {name: huber, delta: 1.0}.")
+    optimizer: OptimizerConfig = Field(
+        default_factory=lambda: AdamConfig(name="adam"),
+        description="sgd, adam, adamw, rmsprop or adagrad, with its settings; a mapping without name is adam.",
+    )
+    schedule: ScheduleConfig = Field(
+        default_factory=lambda: ConstantSchedule(name="constant"),
+        description="Learning-rate schedule over epochs: constant, step, exponential, cosine or reduce_on_plateau.",
+    )
+    l2: float = Field(0.0, ge=0, description="λ₂ of the L2 penalty λ₂·Σw²: adds 2λ₂·w to each weight's gradient every step "
+                                             "(weights only, not biases; not included in history's train_loss).")
+    l1: float = Field(0.0, ge=0, description="λ₁ of the L1 penalty λ₁·Σ|w|: adds λ₁·sign(w) to each weight's gradient every step "
+                                             "(weights only, not biases; not included in history's train_loss).")
+    clip_norm: float | None = Field(None, gt=0, description="c: when the global norm ‖g‖ = √(Σ g²) over all weights and biases exceeds c, "
+                                                             "g ← g·c/‖g‖ before the optimizer step (direction kept).")
+    class_weight: Union[Literal["balanced"], Annotated[dict[str, Annotated[float, Field(ge=0)]], BeforeValidator(_label_keys)], None] = Field(
+        None, description="Per-class loss weights c_y for classification: the training loss becomes (1/n)·Σᵢ c_{yᵢ}·Lᵢ. "
+                          "'balanced': c_k = n/(K·n_k) (n training rows, K classes, n_k rows of class k); or a mapping "
+                          "label -> weight (labels as in the data, e.g. {0: 1, 1: 5}; classes not listed get 1)."
     )
     metrics: list[Literal["accuracy", "f1", "mae", "mse", "r2"]] | None = Field(
-        None, description="Metrics tracked per epoch; default accuracy (classification) or r2 (regression)."
+        None, description="Metrics tracked per epoch, as train_<m> and val_<m> columns of history.csv and in the progress "
+                          "line: accuracy, f1 (macro) for classification; mae, mse, r2 for regression. Default accuracy "
+                          "(classification) or r2 (regression); [] tracks none."
     )
-    early_stopping: EarlyStoppingConfig | None = None
+    early_stopping: EarlyStoppingConfig | None = Field(None, description="Stop when the monitored value stops improving.")
     checkpoint_every: int | None = Field(
         None, ge=1, description="Save a resumable checkpoint every N epochs; default: after the first epoch, then at most once every 30 seconds."
     )
@@ -202,10 +263,10 @@ class OutputConfig(Strict):
 class Config(Strict):
     name: str = Field("run", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name.")
     seed: int = Field(0, ge=0, description="Drives initialization, shuffling, splitting and dropout.")
-    data: DataConfig = Field(default_factory=DataConfig)
-    model: ModelConfig
-    training: TrainingConfig
-    output: OutputConfig = Field(default_factory=OutputConfig)
+    data: DataConfig = Field(default_factory=DataConfig, description="Where the examples come from and how they are prepared.")
+    model: ModelConfig = Field(description="The network: a stack of dense layers.")
+    training: TrainingConfig = Field(description="Loss, optimizer and the training loop.")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="Where the run directory goes.")
 
     _source: Any = PrivateAttr(None)
     _base_dir: Path = PrivateAttr(default_factory=Path)

@@ -82,6 +82,36 @@ def read_csv(path: str | Path, display: str | None = None, delimiter: str = ",")
 
 def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
     """Parse CSV text from an open text stream (a file, or stdin for `-`)."""
+    for table in _csv_tables(fh, display, delimiter, chunk_rows=None):
+        return table
+    raise DataError(f"{display}: has a header but no data rows")
+
+
+def read_csv_chunks(source, display: str | None = None, chunk_rows: int = 10_000, delimiter: str = ",",
+                    text_columns: frozenset[str] | set[str] = frozenset()):
+    """Yield Tables of at most ``chunk_rows`` rows each, so memory does not grow with the file.
+
+    ``source`` is a path, or an open text stream (stdin). Line numbers count from the file's
+    start in every chunk. ``text_columns`` stay text even when a chunk's cells all look numeric
+    (one-hot columns whose categories are digits). Errors in a later chunk are raised when that
+    chunk is read, after the earlier chunks were yielded."""
+    if hasattr(source, "read"):
+        yield from _csv_tables(source, display or "<stdin>", delimiter, chunk_rows, text_columns)
+        return
+    path = Path(source)
+    display = display or str(path)
+    _check_readable_file(path, display)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            yield from _csv_tables(fh, display, delimiter, chunk_rows, text_columns)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
+    except OSError as exc:
+        raise DataError(f"{display}: cannot read: {exc.strerror}") from None
+
+
+def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_columns=frozenset()):
+    """The one CSV parser: header checks, then Tables of ``chunk_rows`` rows (None: all in one)."""
     csv.field_size_limit(MAX_FIELD)
     try:
         reader = csv.reader(fh, delimiter=delimiter)
@@ -102,6 +132,7 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
         rows: list[list[str]] = []
         lines: list[int] = []
         width = len(header)
+        any_rows = False
         for row in reader:
             line = reader.line_num
             if not row or (len(row) == 1 and not row[0].strip()):
@@ -113,14 +144,20 @@ def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
                 )
             rows.append(row)
             lines.append(line)
+            if chunk_rows is not None and len(rows) >= chunk_rows:
+                any_rows = True
+                yield _table_from_rows(display, header, rows, lines, text_columns)
+                rows, lines = [], []
     except csv.Error as exc:
         raise DataError(f"{display}: malformed CSV: {exc}") from None
-    if not rows:
+    if rows:
+        yield _table_from_rows(display, header, rows, lines, text_columns)
+    elif not any_rows:
         raise DataError(f"{display}: has a header but no data rows")
-    return _table_from_rows(display, header, rows, lines)
 
 
-def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lines: list[int]) -> Table:
+def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lines: list[int],
+                     text_columns=frozenset()) -> Table:
     width = len(header)
     text = np.array(rows, dtype=str).reshape(len(rows), width)
     columns: dict[str, np.ndarray] = {}
@@ -129,6 +166,8 @@ def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lin
         col = np.char.strip(text[:, j])
         miss = np.isin(np.char.lower(col), list(MISSING_TOKENS))
         try:
+            if name in text_columns:
+                raise ValueError(name)
             columns[name] = np.where(miss, "nan", col).astype(np.float64)
         except ValueError:
             columns[name] = col
@@ -188,7 +227,7 @@ class Preprocessor:
                 if bad.size:
                     r = bad[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r}: category {col[r]!r} was not seen in training "
+                        f"{table.path}:{table.lines[r]}: column {f!r}: category {str(col[r])!r} was not seen in training "
                         f"(known: {', '.join(cats)})"
                     )
                 onehot = np.zeros((len(col), len(cats)))
@@ -196,10 +235,9 @@ class Preprocessor:
                 parts.append(onehot)
                 continue
             if col.dtype.kind not in "fiu":
-                bad = np.flatnonzero(~miss)
-                r = bad[0] if bad.size else 0
+                r = next((i for i in np.flatnonzero(~miss) if not _is_number(col[i])), 0)  # the first bad cell
                 raise DataError(
-                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({col[r]!r}) but is a numeric feature; "
+                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({str(col[r])!r}) but is a numeric feature; "
                     f"fix the value, or set data.encode: onehot to treat text columns as categories"
                 )
             col = col.astype(np.float64)
@@ -289,6 +327,14 @@ class Preprocessor:
         return cls(**d)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def _label_key(value: Any) -> str:
     """Labels compare by their text, so 1, 1.0 and '1' are one class across CSV and JSON."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -366,14 +412,17 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         spec = generators.get(dcfg.generator.name)
         table = _arrays_table(X, y, f"generator {dcfg.generator.name}", cfg, spec.feature_names(dcfg.generator))
     elif dcfg.path is not None:
+        if dcfg.y_path is not None and cfg.resolve_path(dcfg.path).suffix.lower() == ".npy":
+            from .memmap import prepare_memmap  # memory-mapped: X never loaded whole
+
+            return prepare_memmap(cfg)
         table = load_file(cfg, dcfg.path)
     else:
         raise DataError(f"{cfg.where('data')}: data: no data given; set data.path to a file or data.generator "
-                        f"to a built-in dataset (xor, line, sine, spirals, moons, circles, blobs)")
+                        f"to a built-in dataset (xor, line, linear, sine, spirals, moons, circles, blobs)")
     targets = _targets(cfg, table)
     features = dcfg.features if dcfg.features is not None else [c for c in table.columns if c not in targets]
-    table.require(targets, "target", " — set data.target")
-    table.require(features, "feature", " — check data.features")
+    _require_columns(cfg, table, [(targets, "target"), (features, "features")])
     if not features:
         raise DataError(f"{table.path}: no feature columns left after removing the target {targets}")
 
@@ -430,6 +479,42 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
 
 
+def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> None:
+    """Columns named in the config must be in the data: point at the config's line, suggest a name.
+
+    ``wanted`` pairs column names with their key in data (target, features); every absent column
+    is reported at once."""
+    from .yamlsource import did_you_mean, dotted
+
+    lines = []
+    for names, key in wanted:
+        given = getattr(cfg.data, key)
+        if given is None:
+            table.require(names, "target" if key == "target" else "feature")
+            continue
+        for i, n in enumerate(names):
+            if n in table.columns:
+                continue
+            path = ("data", key) if isinstance(given, str) else ("data", key, i)
+            guess = did_you_mean(n, list(table.columns))
+            lines.append(f"{cfg.where(*path)}: {dotted(path)}: no column {n!r} in {table.path}"
+                         + (f" — did you mean {guess!r}?" if guess else "") + f" (columns: {', '.join(table.columns)})")
+    if lines:
+        raise DataError("\n".join(lines))
+
+
+def _missing_data_file(cfg, path: str, resolved: Path) -> None:
+    """A data file named in the config does not exist: point at its key, show the path tried."""
+    if resolved.exists():
+        return
+    key = next((k for k in ("path", "y_path", "validation", "test") if getattr(cfg.data, k) == path), "path")
+    how = ""
+    if not Path(path).expanduser().is_absolute():
+        how = (" (a relative path is resolved against the config file's folder)" if cfg.source_path != "<config>"
+               else f" (a relative path is resolved against {cfg.base_dir.resolve()})")
+    raise DataError(f"{cfg.where('data', key)}: data.{key}: file not found: {resolved.resolve()}{how}")
+
+
 def _targets_of(pre, table, labels, rows, dtype):
     if pre.task == "classification":
         return labels[rows]
@@ -439,7 +524,7 @@ def _targets_of(pre, table, labels, rows, dtype):
 def _targets(cfg, table: Table) -> list[str]:
     t = cfg.data.target
     if t is None:
-        if "y" in table.columns and table.path.startswith(("<", "generator")):
+        if "y" in table.columns and (table.path.startswith(("<", "generator")) or table.path.endswith((".npz", ".npy"))):
             return ["y"]
         raise DataError(f"{cfg.where('data')}: data.target: name the target column (columns: {', '.join(table.columns)})")
     return [t] if isinstance(t, str) else list(t)
@@ -468,6 +553,7 @@ def _arrays_table(X: np.ndarray, y: np.ndarray, path: str, cfg, names: list[str]
 def load_file(cfg, path: str) -> Table:
     """Read a data file named in the config (CSV, .npz or .npy)."""
     resolved = cfg.resolve_path(path)
+    _missing_data_file(cfg, path, resolved)
     display = str(path) if Path(path).is_absolute() else str(Path(path))
     if cfg.source_path not in ("<config>",) and not Path(path).is_absolute():
         display = str(resolved)
@@ -479,17 +565,20 @@ def load_file(cfg, path: str) -> Table:
 
 def _read_numpy(cfg, path: Path, display: str) -> Table:
     _check_readable_file(path, display)
+    names = None
     try:
         if path.suffix.lower() == ".npz":
             with np.load(path, allow_pickle=False) as z:
                 if "X" not in z.files or "y" not in z.files:
                     raise DataError(f"{display}: an .npz data file needs arrays 'X' and 'y' (found: {', '.join(z.files) or 'none'})")
                 X, y = z["X"], z["y"]
+                names = [str(n) for n in z["features"]] if "features" in z.files else None  # nncli data convert
         else:
             X = np.load(path, allow_pickle=False)
             if cfg.data.y_path is None:
                 raise DataError(f"{display}: an .npy file holds only features; set data.y_path to the targets .npy")
             ypath = cfg.resolve_path(cfg.data.y_path)
+            _missing_data_file(cfg, cfg.data.y_path, ypath)
             _check_readable_file(ypath, cfg.data.y_path)
             y = np.load(ypath, allow_pickle=False)
     except DataError:
@@ -498,7 +587,9 @@ def _read_numpy(cfg, path: Path, display: str) -> Table:
         raise DataError(f"{display}: not a readable NumPy file ({exc})") from None
     if X.dtype.kind not in "fiub":
         raise DataError(f"{display}: X must be numeric, got dtype {X.dtype}")
-    return _arrays_table(np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg)
+    if names is not None and len(names) != X.shape[1]:
+        raise DataError(f"{display}: 'features' names {len(names)} columns but X has {X.shape[1]}")
+    return _arrays_table(np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg, names)
 
 
 def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:

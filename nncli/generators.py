@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 __all__ = [
     "XorParams",
     "LineParams",
+    "LinearParams",
     "SineParams",
     "SpiralsParams",
     "MoonsParams",
@@ -76,6 +77,23 @@ class LineParams(_Params):
 
     @model_validator(mode="after")
     def _range(self) -> "LineParams":
+        if not self.low < self.high:
+            raise ValueError(f"low must be less than high, got low={self.low}, high={self.high}")
+        return self
+
+
+class LinearParams(_Params):
+    """Regression on several features: ``y = Σ wᵢ·xᵢ + bias + noise``, each ``xᵢ ~ U[low, high]``."""
+
+    name: Literal["linear"] = "linear"
+    weights: list[float] = Field(default_factory=lambda: [2.0, -1.0, 0.5], min_length=1,
+                                 description="the generating weights wᵢ, one per feature")
+    bias: float = 1.0
+    low: float = -2.0
+    high: float = 2.0
+
+    @model_validator(mode="after")
+    def _range(self) -> "LinearParams":
         if not self.low < self.high:
             raise ValueError(f"low must be less than high, got low={self.low}, high={self.high}")
         return self
@@ -156,7 +174,7 @@ class BlobsParams(BaseModel):
 
 # The type of `data.generator` in the config: pydantic picks the model by `name`.
 GeneratorParams = Annotated[
-    Union[XorParams, LineParams, SineParams, SpiralsParams, MoonsParams, CirclesParams, BlobsParams],
+    Union[XorParams, LineParams, LinearParams, SineParams, SpiralsParams, MoonsParams, CirclesParams, BlobsParams],
     Field(discriminator="name"),
 ]
 
@@ -208,6 +226,14 @@ def line(params: LineParams, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     """X (n, 1) float64 uniform in [low, high]; y (n, 1) float64 = slope * x + intercept + noise."""
     X = rng.uniform(params.low, params.high, size=(params.n_samples, 1))
     y = params.slope * X + params.intercept + params.noise * rng.standard_normal((params.n_samples, 1))
+    return X, y
+
+
+def linear(params: LinearParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """X (n, d) float64 uniform in [low, high], d = len(weights); y (n, 1) float64 = X·w + bias + noise."""
+    w = np.asarray(params.weights, dtype=np.float64)
+    X = rng.uniform(params.low, params.high, size=(params.n_samples, len(w)))
+    y = X @ w[:, None] + params.bias + params.noise * rng.standard_normal((params.n_samples, 1))
     return X, y
 
 
@@ -291,6 +317,10 @@ def _x(params: Any) -> list[str]:
     return ["x"]
 
 
+def _linear_names(params: LinearParams) -> list[str]:
+    return [f"x{i + 1}" for i in range(len(params.weights))]
+
+
 def _blob_names(params: BlobsParams) -> list[str]:
     return [f"x{i + 1}" for i in range(params.dimensions)]
 
@@ -309,6 +339,7 @@ class GeneratorSpec:
 GENERATORS: dict[str, GeneratorSpec] = {
     "xor": GeneratorSpec(XorParams, "classification", xor, _xy),
     "line": GeneratorSpec(LineParams, "regression", line, _x),
+    "linear": GeneratorSpec(LinearParams, "regression", linear, _linear_names),
     "sine": GeneratorSpec(SineParams, "regression", sine, _x),
     "spirals": GeneratorSpec(SpiralsParams, "classification", spirals, _xy),
     "moons": GeneratorSpec(MoonsParams, "classification", moons, _xy),

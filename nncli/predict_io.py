@@ -1,21 +1,40 @@
-"""Predictions out: raw CSV rows in, CSV (header + one row per input row) out."""
+"""Predictions out: raw CSV rows in, one prediction per input row out (CSV, JSON or JSON lines).
+
+The input is read in chunks (CHUNK_ROWS rows: read, transform, predict, write, repeat), so memory
+does not grow with the input. An error in a later chunk is still one clean line; on stdout the
+earlier chunks have already been written, but with --out FILE the output goes to a temporary file
+renamed into place only when every row succeeded, so nothing half-written remains.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from .data import read_csv, read_csv_stream
+from .data import read_csv_chunks
+
+CHUNK_ROWS = 10_000
+FORMATS = ("csv", "json", "jsonl")
 
 
 def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
         return repr(float(value))
     return str(value)
+
+
+def _json_value(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
 
 
 def prediction_columns(run, proba: bool) -> list[str]:
@@ -27,38 +46,87 @@ def prediction_columns(run, proba: bool) -> list[str]:
 
 
 def prediction_rows(run, table, proba: bool):
-    """Yield lists of cells, one per input row."""
+    """Yield lists of CSV cells, one per input row."""
+    classification = run.task == "classification"
+    for values in prediction_values(run, table, proba):
+        if classification:
+            yield [_cell(values[0])] + [f"{v:.6g}" for v in values[1:]]
+        else:
+            yield [f"{v:.8g}" for v in values]
+
+
+def prediction_values(run, table, proba: bool):
+    """Yield lists of Python values (label or numbers), one per input row, columns as prediction_columns."""
     pre = run.preprocessor
     if pre.task == "classification":
         labels = run.predict(table)
         if proba:
             p = run.predict_proba(table)
             for label, row in zip(labels, p):
-                yield [_cell(label)] + [f"{v:.6g}" for v in row]
+                yield [_json_value(label)] + [float(v) for v in row]
         else:
             for label in labels:
-                yield [_cell(label)]
+                yield [_json_value(label)]
     else:
-        values = run.predict(table)
-        for row in values:
-            yield [f"{v:.8g}" for v in row]
+        for row in run.predict(table):
+            yield [float(v) for v in row]
 
 
-def predict_csv(run, input: str, out: Path | None, proba: bool = False) -> None:
-    if input == "-":
-        text = sys.stdin.read()
-        table = read_csv_stream(io.StringIO(text), "<stdin>")
-    else:
-        table = read_csv(input)
-    rows = list(prediction_rows(run, table, proba))  # compute everything before writing anything
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(prediction_columns(run, proba))
-    writer.writerows(rows)
+class _Writer:
+    """Writes one chunk of predictions at a time in the chosen format."""
+
+    def __init__(self, fh, fmt: str, columns: list[str]):
+        self.fh, self.fmt, self.columns = fh, fmt, columns
+        self.first = True  # the header (or "[") goes out with the first chunk, once it succeeded
+
+    def chunk(self, run, table, proba: bool) -> None:
+        buf = io.StringIO()  # the whole chunk is computed before any of it is written
+        if self.fmt == "csv":
+            writer = csv.writer(buf, lineterminator="\n")
+            if self.first:
+                writer.writerow(self.columns)
+                self.first = False
+            writer.writerows(prediction_rows(run, table, proba))
+        else:
+            for values in prediction_values(run, table, proba):
+                text = json.dumps(dict(zip(self.columns, values)))
+                if self.fmt == "jsonl":
+                    buf.write(text + "\n")
+                else:
+                    buf.write(("[\n" if self.first else ",\n") + text)
+                    self.first = False
+        self.fh.write(buf.getvalue())
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.fh.write("[]\n" if self.first else "\n]\n")
+
+
+def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str = "csv",
+                chunk_rows: int = CHUNK_ROWS) -> None:
+    source = sys.stdin if input == "-" else input
+    display = "<stdin>" if input == "-" else input
+    chunks = read_csv_chunks(source, display, chunk_rows, text_columns=set(run.preprocessor.categories))
+    columns = prediction_columns(run, proba)
     if out is None:
-        sys.stdout.write(buf.getvalue())
+        writer = _Writer(sys.stdout, fmt, columns)
+        for table in chunks:
+            writer.chunk(run, table, proba)
+            sys.stdout.flush()
+        writer.close()
         sys.stdout.flush()
-    else:
-        from .rundir import write_text_atomic
-
-        write_text_atomic(Path(out), buf.getvalue())
+        return
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            writer = _Writer(fh, fmt, columns)
+            for table in chunks:
+                writer.chunk(run, table, proba)
+            writer.close()
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -157,14 +157,20 @@ class Trainer:
         penalty_tmp = np.empty(nw, net.dtype) if (tr.l1 or tr.l2) else None
         deltas: dict[int, np.ndarray] = {}
         shuffle = tr.shuffle
-        Xs = np.empty_like(X) if shuffle else X
-        ys = np.empty_like(y) if shuffle else y
         sample_w = None if self.class_weights is None else self.class_weights[y]
+        y = self.loss.prepare_targets(y, net.dtype)  # converted once, not per batch
+        lazy = not isinstance(X, np.ndarray)  # LazyRows (memory-mapped .npy): gather each batch, no copy
+        # Shuffled in-memory data: each batch's rows are gathered into a reused buffer that is still
+        # in cache for the first matrix product. Measured against shuffling the whole array into a
+        # copy once per epoch, this is as fast or faster, and it needs no second copy of the data.
+        gather = shuffle and not lazy
+        xbufs: dict[int, np.ndarray] = {}
+        ys = np.empty_like(y) if shuffle else y
         ws = np.empty_like(sample_w) if (shuffle and sample_w is not None) else sample_w
-        # Predictions of the epoch, kept as they come out of each batch, for the train metrics
-        # (as Keras does): no second pass over the data.
+        # Outputs of the epoch, kept as they come out of each batch, for the train metrics
+        # (as Keras does): no second pass over the data, one copy per batch.
         track_preds = bool(self.metric_names)
-        preds = (np.empty(n, np.int64) if classification else np.empty((n, net.n_outputs), net.dtype)) if track_preds else None
+        preds = np.empty((n, net.n_outputs), net.dtype) if track_preds else None
         fused, out_act = self.fused, net.output_activation
         loss_fn = self.loss
         opt = self.optimizer
@@ -184,10 +190,12 @@ class Trainer:
                 self.shuffle_rng.bit_generator.state = self._epoch_start_shuffle_state
             if shuffle:
                 order = self.shuffle_rng.permutation(n)
-                np.take(X, order, axis=0, out=Xs)
-                np.take(y, order, axis=0, out=ys)
+                if lazy:  # each batch's rows ascending, so a batch reads the file forward
+                    for s0 in range(0, n, bs):
+                        order[s0:s0 + bs].sort()
+                np.take(y, order, axis=0, out=ys, mode="clip")
                 if sample_w is not None:
-                    np.take(sample_w, order, out=ws)
+                    np.take(sample_w, order, out=ws, mode="clip")
             if self._restored_preds is not None and preds is not None:  # restored partial predictions
                 preds[: len(self._restored_preds)] = self._restored_preds
                 self._restored_preds = None
@@ -195,7 +203,16 @@ class Trainer:
             for b in range(self.step_in_epoch, n_batches):
                 s = b * bs
                 e = min(s + bs, n)
-                xb, yb = Xs[s:e], ys[s:e]
+                if gather:
+                    xb = xbufs.get(e - s)
+                    if xb is None:
+                        xb = xbufs[e - s] = np.empty((e - s,) + X.shape[1:], X.dtype)
+                    np.take(X, order[s:e], axis=0, out=xb, mode="clip")  # "clip": unbuffered, indices are valid
+                elif lazy:
+                    xb = X.rows(order[s:e] if shuffle else np.arange(s, e))
+                else:
+                    xb = X[s:e]
+                yb = ys[s:e]
                 out = net.forward(xb, training=True)
                 delta = deltas.get(e - s)
                 if delta is None:
@@ -209,10 +226,7 @@ class Trainer:
                     )
                 loss_sum += batch_loss
                 if track_preds:
-                    if classification:
-                        preds[s:e] = M.predicted_classes(out, out_act)
-                    else:
-                        preds[s:e] = out
+                    preds[s:e] = out
                 net.backward(delta, fused=fused)
                 if penalty_tmp is not None:
                     w = params[:nw]
@@ -225,6 +239,8 @@ class Trainer:
                         grads[:nw] += penalty_tmp
                 if clip is not None:
                     norm = math.sqrt(float(np.dot(grads, grads)))
+                    if not math.isfinite(norm):  # Σg² overflowed float32: measure in float64
+                        norm = float(np.linalg.norm(grads.astype(np.float64)))
                     if norm > clip:
                         grads *= clip / norm
                 opt.step(params, grads)
@@ -239,8 +255,13 @@ class Trainer:
             self._epoch_seconds += time.perf_counter() - t0
             row = {"epoch": epoch + 1, "train_loss": float(loss_sum / n)}
             if track_preds:
+                if classification:
+                    truth = ys if ys.ndim == 1 else ys[:, 0].astype(np.int64)
+                    guess = M.predicted_classes(preds, out_act)
+                else:
+                    truth, guess = ys, preds
                 for m in self.metric_names:
-                    row[f"train_{m}"] = M.compute(m, ys, preds, self.n_classes)
+                    row[f"train_{m}"] = M.compute(m, truth, guess, self.n_classes)
             if self.validation is not None:
                 row.update(self.evaluate(*self.validation, prefix="val_"))
             row["lr"] = lr
@@ -291,9 +312,9 @@ class Trainer:
         return False
 
     def evaluate(self, X, y, prefix: str = "") -> dict[str, float]:
-        """Loss and tracked metrics on a data set, in inference mode (no dropout)."""
-        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix,
-                        None if self.class_weights is None else self.class_weights)
+        """Loss and tracked metrics on a data set, in inference mode (no dropout). The loss is not
+        class-weighted (as in Keras), so val_loss matches metrics.json's validation loss."""
+        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix)
 
     # ------------------------------------------------------------------ checkpoint state
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
@@ -357,7 +378,11 @@ def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str 
     """Loss and metrics of ``network`` on (X, y) in inference mode, in chunks."""
     n = len(X)
     out_act = network.output_activation
-    outputs = network.predict_output(X, chunk)
+    if isinstance(X, np.ndarray):
+        outputs = network.predict_output(X, chunk)
+    else:  # LazyRows: read chunk by chunk
+        outputs = np.concatenate([network.predict_output(X.rows(np.arange(s, min(s + chunk, n))), chunk)
+                                  for s in range(0, n, chunk)])
     delta = np.empty_like(outputs)
     weights = None if class_weights is None else np.asarray(class_weights, network.dtype)[y]
     total = loss(outputs, y, delta, weights, out_act)

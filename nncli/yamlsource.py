@@ -661,6 +661,18 @@ def format_validation_error(
         path, skipped = _data_path(source.data, loc)
         resolved.append((err, loc, path, skipped))
 
+    # An unknown key that did-you-means to a missing required key of the same mapping
+    # ('activaton' for 'activation') already says what to fix: drop the "missing" line.
+    suggested = set()
+    for err, loc, path, skipped in resolved:
+        if err["type"] == "extra_forbidden" and model is not None and loc:
+            allowed = _allowed_keys(model, loc[:-1]) or []
+            guess = did_you_mean(loc[-1], allowed)
+            if guess is not None and guess != loc[-1]:
+                suggested.add((loc[:-1], guess))
+    resolved = [item for item in resolved
+                if not (item[0]["type"] == "missing" and item[1] and (item[1][:-1], item[1][-1]) in suggested)]
+
     # Errors from the branches of a plain Union (int | Literal['full']) at the same place
     # become one message.
     groups: dict[tuple, list] = {}

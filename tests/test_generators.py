@@ -26,7 +26,7 @@ def make(name: str, seed: int = 0, **kw):
 
 
 def test_registry_has_every_generator():
-    assert set(ALL) == {"xor", "line", "sine", "spirals", "moons", "circles", "blobs"}
+    assert set(ALL) == {"xor", "line", "linear", "sine", "spirals", "moons", "circles", "blobs"}
     for name, spec in g.GENERATORS.items():
         assert spec.params_model().name == name
         assert spec.task == ("classification" if name in N_CLASSES else "regression")
@@ -175,6 +175,15 @@ def test_line_custom_params():
     X, y = make("line", n_samples=50, slope=-1.5, intercept=0.5, low=10, high=11, noise=0.0)
     assert X.min() >= 10 and X.max() <= 11
     np.testing.assert_allclose(y[:, 0], -1.5 * X[:, 0] + 0.5)
+
+
+def test_linear_recovers_generating_weights_and_bias():
+    p = g.LinearParams(weights=[1.5, -2.0, 0.25], bias=-0.5, noise=0.0, n_samples=50)
+    X, y = g.generate(p, 3)
+    assert X.shape == (50, 3) and g.get("linear").feature_names(p) == ["x1", "x2", "x3"]
+    A = np.column_stack([X, np.ones(len(X))])
+    coef, *_ = np.linalg.lstsq(A, y[:, 0], rcond=None)
+    np.testing.assert_allclose(coef, [1.5, -2.0, 0.25, -0.5], atol=1e-10)
 
 
 def test_sine_matches_sin_at_zero_noise():

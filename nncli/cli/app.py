@@ -12,9 +12,20 @@ import typer
 
 from .. import __version__
 from .common import STATE
+from .explain import explain_command
+from .gradcheck import gradcheck_command
+from .plot import plot_command
+from .data import data_app
+from .evaluate import evaluate_command
 from .predict import predict_command
 from .sweep import sweep_command
 from .train import train_command
+from .validate import validate_command
+from .config_cmd import config_command
+from .summary import summary_command
+from .init import init_command
+from .schema import schema_command
+from .weights import weights_command
 
 app = typer.Typer(
     name="nncli",
@@ -42,6 +53,17 @@ def main_options(
 
 app.command("train")(train_command)
 app.command("predict")(predict_command)
+app.command("validate")(validate_command)
+app.command("config")(config_command)
+app.command("summary")(summary_command)
+app.command("init")(init_command)
+app.command("schema")(schema_command)
+app.command("explain")(explain_command)
+app.command("gradcheck")(gradcheck_command)
+app.command("plot")(plot_command)
+app.command("weights")(weights_command)
+app.command("evaluate")(evaluate_command)
+app.add_typer(data_app, name="data")
 app.command("sweep")(sweep_command)
 
 

@@ -42,6 +42,10 @@ class Loss:
         """Loss sum over the batch; writes dL/da (or dL/dz when fused) of the batch mean into delta."""
         raise NotImplementedError
 
+    def prepare_targets(self, y: np.ndarray, dtype) -> np.ndarray:
+        """Targets in the form __call__ wants, converted once per training run, not per batch."""
+        return y
+
     def fuses_with(self, output_activation: str) -> bool:
         return output_activation in self.fused_activations
 
@@ -119,19 +123,25 @@ class BinaryCrossEntropy(Loss):
     fused_activations = frozenset({"sigmoid", "linear"})
     allowed_activations = frozenset({"sigmoid", "linear"})
 
+    def prepare_targets(self, y: np.ndarray, dtype) -> np.ndarray:
+        return np.ascontiguousarray(np.asarray(y).reshape(len(y), 1), dtype=dtype)
+
     def __call__(self, a, y, delta, weights=None, output_activation="sigmoid"):
         n = a.shape[0]
-        target = y.reshape(n, 1).astype(a.dtype, copy=False)
+        target = y if (y.ndim == 2 and y.dtype == a.dtype) else self.prepare_targets(y, a.dtype)
         if output_activation == "linear":
             # logits: L = ln(1 + e^z) - y z, stable through logaddexp
             per_sample = (np.logaddexp(0, a) - target * a)[:, 0]
-            p = 1.0 / (1.0 + np.exp(-np.clip(a, -88, 88)))
+            np.subtract(np.reciprocal(1.0 + np.exp(-np.clip(a, -88, 88))), target, out=delta)
         else:
-            p = a
-            tiny = np.finfo(a.dtype).eps
-            pc = np.clip(p, tiny, 1 - tiny)
-            per_sample = -(target * np.log(pc) + (1 - target) * np.log1p(-pc))[:, 0]
-        np.subtract(p, target, out=delta)  # fused: dL/dz = ŷ - y
+            # With y ∈ {0, 1} the probability given to the true class is 1 − |ŷ − y|, so
+            # L = −ln(1 − |ŷ − y|); clamped so a saturated sigmoid gives a large, finite loss.
+            np.subtract(a, target, out=delta)  # fused: dL/dz = ŷ - y
+            miss = np.abs(delta)
+            np.minimum(miss, 1 - np.finfo(a.dtype).eps, out=miss)
+            np.negative(miss, out=miss)
+            per_sample = np.log1p(miss, out=miss)[:, 0]
+            np.negative(per_sample, out=per_sample)
         delta *= 1.0 / n
         if weights is not None:
             delta *= weights[:, None]
@@ -155,9 +165,14 @@ class CrossEntropy(Loss):
     fused_activations = frozenset({"softmax", "linear"})
     allowed_activations = frozenset({"softmax", "linear"})
 
+    def __init__(self):
+        self._rows: dict[int, np.ndarray] = {}
+
     def __call__(self, a, y, delta, weights=None, output_activation="softmax"):
         n = a.shape[0]
-        rows = np.arange(n)
+        rows = self._rows.get(n)
+        if rows is None:
+            rows = self._rows[n] = np.arange(n)
         if output_activation == "linear":
             # logits: L = log Σ_k e^{z_k} − z_y, exact even where softmax underflows
             zmax = a.max(axis=1, keepdims=True)

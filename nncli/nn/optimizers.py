@@ -103,19 +103,21 @@ class Adam(Optimizer):
             # AdamW: shrink the weights directly, w ← w − η·λ·w, outside the adaptive scaling.
             params[self.decay] *= 1.0 - self.learning_rate * self.weight_decay
         m, v, tmp = self.m, self.v, self._tmp
+        # m ← β₁m + (1−β₁)g written as m ← β₁(m − g) + g: three passes, no temporary.
+        m -= grads
         m *= b1
-        np.multiply(grads, 1.0 - b1, out=tmp)
-        m += tmp
+        m += grads
+        np.multiply(grads, grads, out=tmp)  # g²
+        v -= tmp
         v *= b2
-        np.multiply(grads, grads, out=tmp)
-        tmp *= 1.0 - b2
         v += tmp
-        # w -= (η/(1-β₁ᵗ)) · m / (√v/√(1-β₂ᵗ) + ε), the exact bias-corrected form (as PyTorch).
+        # w ← w − η·m̂/(√v̂ + ε) with the bias corrections folded into two scalars:
+        # η·m̂/(√v̂ + ε) = (η·√(1−β₂ᵗ)/(1−β₁ᵗ)) · m / (√v + ε·√(1−β₂ᵗ)), the same number.
+        root_bc2 = np.sqrt(1.0 - b2**t)
         np.sqrt(v, out=tmp)
-        tmp *= 1.0 / np.sqrt(1.0 - b2**t)
-        tmp += self.epsilon
+        tmp += self.epsilon * root_bc2
         np.divide(m, tmp, out=tmp)
-        tmp *= self.learning_rate / (1.0 - b1**t)
+        tmp *= self.learning_rate * root_bc2 / (1.0 - b1**t)
         params -= tmp
 
 

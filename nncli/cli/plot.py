@@ -1,0 +1,20 @@
+"""nncli plot RUN_DIR: loss curves, decision regions or the learned curve, as PNGs in the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .common import reporting
+
+
+def plot_command(
+    run_dir: Path = typer.Argument(..., help="Run directory written by nncli train.", show_default=False),
+) -> None:
+    """Write loss.png (and decision.png for 2-input classification, fit.png for 1-input regression) into RUN_DIR."""
+    with reporting():
+        from ..plot import plot_run
+
+        for path in plot_run(run_dir):
+            print(f"wrote {path}")
