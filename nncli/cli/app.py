@@ -18,6 +18,7 @@ from .plot import plot_command
 from .data import data_app
 from .evaluate import evaluate_command
 from .predict import predict_command
+from .sweep import sweep_command
 from .train import train_command
 from .validate import validate_command
 from .config_cmd import config_command
@@ -63,6 +64,7 @@ app.command("plot")(plot_command)
 app.command("weights")(weights_command)
 app.command("evaluate")(evaluate_command)
 app.add_typer(data_app, name="data")
+app.command("sweep")(sweep_command)
 
 
 def main() -> None:

@@ -1,0 +1,53 @@
+"""``nncli sweep``: many runs over a grid or random search, sequentially, on local workers or on Dask.
+
+Thin: parse the options, call :func:`nncli.sweep.run_sweep`, print the summary; errors become one
+line and their exit code through ``reporting()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import reporting
+
+
+def sweep_command(
+    target: Path = typer.Argument(..., help="A sweep file (YAML with base: and grid: or trials:/space:), or a run config used with --grid.", show_default=False),
+    grid: List[str] = typer.Option([], "--grid", "-g", help="dotted.path=v1,v2,... (repeatable; adds to or replaces keys of the sweep file's grid)."),
+    set_: List[str] = typer.Option([], "--set", help="dotted.path=value applied to every trial (repeatable)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-j", min=1, help="Local worker processes; 1 runs the trials one after another here. (default: the sweep file's workers, else the number of cores)", show_default=False),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run the trials on a Dask cluster, e.g. tcp://host:8786 (needs nncli\\[dask]).", show_default=False),
+    name: Optional[str] = typer.Option(None, "--name", help="Sweep name. (default: the sweep file's name, else <config name>-sweep)", show_default=False),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Sweep folder. (default: runs/<sweep name>)", show_default=False),
+    metric: Optional[str] = typer.Option(None, "--metric", help="Picks the best trial: val_loss, val_accuracy, train_loss, ... (default: val_loss with validation data, else train_loss)", show_default=False),
+    direction: Optional[str] = typer.Option(None, "--direction", help="minimize or maximize. (default: maximize for accuracy-like metrics, else minimize)", show_default=False),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    """Train many runs over a grid or random search of config keys; write results.csv and best.json."""
+    with reporting():
+        from .. import sweep as sw
+        from ..errors import UsageError
+
+        if scheduler is not None:
+            sw.require_dask()
+        if direction is not None and direction not in ("minimize", "maximize"):
+            raise UsageError(f"--direction {direction}: use minimize or maximize")
+        if sw.is_sweep_file(target):
+            spec = sw.load_sweep_spec(target)
+            spec_dir = target.parent
+            extra = dict(sw.parse_grid_option(g) for g in grid)
+            if extra or set_:
+                spec = spec.model_copy(update={"grid": {**spec.grid, **extra}, "overrides": [*spec.overrides, *set_]})
+        else:
+            if not target.is_file():
+                raise UsageError(f"{target}: no such file; give a sweep file or a config with --grid")
+            spec = sw.sweep_from_config(target, grid, overrides=list(set_))
+            spec_dir = Path(".")
+        sweep = sw.prepare_sweep(spec, spec_dir=spec_dir, name=name, out=out, metric=metric, direction=direction)
+        result = sw.run_sweep(sweep, workers=workers, scheduler=scheduler, reporter=sw.make_reporter(quiet))
+        if not quiet:
+            for line in sw.summary_lines(result):
+                print(line)

@@ -1,0 +1,33 @@
+"""A stand-in trial for sweep tests that do not need real training (importable by worker processes)."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from nncli.errors import DivergedError
+
+
+def params_of(overrides):
+    out = {}
+    for o in overrides:
+        k, _, v = o.partition("=")
+        out[k] = v
+    return out
+
+
+def fake_trial(task):
+    p = params_of(task.overrides)
+    lr = float(p.get("training.optimizer.learning_rate", "0.1"))
+    units = int(p.get("model.layers.0.units", "4"))
+    out = Path(task.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "log.txt").write_text(f"pid {os.getpid()} blas {os.environ.get('OPENBLAS_NUM_THREADS')}\n")
+    if lr > 1.0:
+        raise DivergedError(f"training diverged at epoch 3 (loss is nan); lower training.optimizer.learning_rate={lr}")
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(units, 2)) * lr
+    np.savez(out / "weights.npz", w=w)
+    loss = (lr - 0.1) ** 2 + 1.0 / units
+    (out / "metrics.json").write_text(json.dumps({"train_loss": loss + 0.01, "val_loss": loss, "val_accuracy": 1 - loss}))
