@@ -145,6 +145,7 @@ def run_torch(job: Job, X: np.ndarray, y: np.ndarray) -> Result:
     else:
         raise Skip(f"skipped (no torch mapping for {out_act} + {job.loss})")
     model = nn.Sequential(*mods).float()
+    _init_like_nncli(torch, job, [m for m in mods if isinstance(m, nn.Linear)])
     opt = job.optimizer
     if opt["name"] == "sgd":
         optim = torch.optim.SGD(
@@ -174,6 +175,21 @@ def run_torch(job: Job, X: np.ndarray, y: np.ndarray) -> Result:
         epoch_loss = float(total) / n
     secs = time.perf_counter() - t0
     return Result("torch", seconds=secs, wall=time.perf_counter() - t_wall, loss=epoch_loss)
+
+
+RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "silu"}
+
+
+def _init_like_nncli(torch, job: Job, linears: list) -> None:
+    """Use nncli's default initialisation (nncli/nn/initializers.py) instead of torch's, so the
+    final-loss comparison measures the implementations, not init schemes: He-uniform for ReLU-family
+    layers, Glorot-uniform otherwise, zero biases."""
+    with torch.no_grad():
+        for lin, (_, act) in zip(linears, job.layers):
+            fan_out, fan_in = lin.weight.shape
+            limit = (6.0 / fan_in) ** 0.5 if act in RELU_FAMILY else (6.0 / (fan_in + fan_out)) ** 0.5
+            lin.weight.uniform_(-limit, limit)
+            lin.bias.zero_()
 
 
 ENGINES = {"nncli": run_nncli, "sklearn": run_sklearn, "torch": run_torch}

@@ -64,6 +64,7 @@ def environment() -> list[str]:
     except ImportError:
         lines.append("numpy BLAS: unknown (pip install threadpoolctl; it comes with scikit-learn)")
     lines.append(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    lines.append(load_line())
     for mod in ("sklearn", "torch"):
         try:
             m = __import__(mod)
@@ -71,6 +72,16 @@ def environment() -> list[str]:
         except ImportError:
             lines.append(f"{mod}: not installed ({PEER_INSTALL[mod]})")
     return lines
+
+
+def load_line() -> str:
+    """Load average: the timings assume an otherwise idle machine (2 busy threads per engine)."""
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load average: unknown"
+    warn = "  WARNING: machine busy, timings (torch's OpenMP most) will be inflated" if one > 0.5 else ""
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min){warn}"
 
 
 def timed(engine: str, job: jobs.Job, X, y, repeat: int) -> Result:
@@ -259,6 +270,7 @@ def main(argv=None) -> int:
                                           **{e: vars(r) for e, r in res.items()}}
         out.table(wt)
 
+    out.line("at the end: " + load_line())
     if args.json:
         Path(args.json).write_text(json.dumps(record, indent=2, default=str))
         out.line(f"wrote {args.json}")
