@@ -46,7 +46,7 @@ def run_nncli(job: Job, X: np.ndarray, y: np.ndarray) -> Result:
         import nncli
     except ImportError as exc:  # pragma: no cover - the bench lives inside the nncli repo
         raise Skip(f"skipped (import nncli failed: {exc})") from exc
-    if not hasattr(nncli, "train"):
+    if not callable(getattr(nncli, "train", None)):
         raise Skip("skipped (nncli.train not available yet)")
     cfg = nncli_config(job)
     t0 = time.perf_counter()
