@@ -1,0 +1,41 @@
+"""nncli train CONFIG: validate, train with live progress, write the run directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .common import reporting
+
+
+def train_command(
+    config: Path = typer.Argument(..., help="YAML config file.", show_default=False),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default: output.dir or runs/<name>)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Override the config's seed."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override training.epochs."),
+    set_: List[str] = typer.Option([], "--set", help="Override a key: --set training.optimizer.learning_rate=0.01 (repeatable)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint of an interrupted run."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+) -> None:
+    """Train a network from a YAML config and write its run directory."""
+    with reporting():
+        from ..api import train
+        from ..config import load_config
+        from ..progress import make_progress, print_summary
+
+        overrides = list(set_)
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        if epochs is not None:
+            overrides.append(f"training.epochs={epochs}")
+        cfg = load_config(config, overrides)
+        if not quiet:
+            for w in cfg.warnings:
+                print(w, file=sys.stderr)
+        progress = make_progress(quiet)
+        run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume, handle_signals=True)
+        if not quiet:
+            print_summary(run)

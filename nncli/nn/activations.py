@@ -1,0 +1,201 @@
+"""Activation functions a = f(z), each with its derivative beside it.
+
+Like scikit-learn's ACTIVATIONS/DERIVATIVES, the derivative is written from the cached *output*
+``a`` wherever the math allows (tanh: 1 - a², sigmoid: a(1 - a), relu: a > 0), so a layer need not
+keep z. Activations that need z (gelu, silu) say so with ``needs_z = True``.
+
+Shapes: z, a, grad are all (n_samples, units). ``forward`` may write into ``out`` (which may be z
+itself); ``backward`` turns dL/da (``grad``, overwritten in place) into dL/dz and returns it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._registry import Registry
+
+REGISTRY: Registry["Activation"] = Registry("activation")
+
+
+def get(name: str) -> "Activation":
+    return REGISTRY.get(name)()
+
+
+def names() -> tuple[str, ...]:
+    return REGISTRY.names()
+
+
+class Activation:
+    name = "?"
+    needs_z = False  # True when backward needs the pre-activation z, not just a = f(z)
+
+    def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray | None, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+@REGISTRY.register("linear")
+class Linear(Activation):
+    """f(z) = z;  f'(z) = 1."""
+
+    def forward(self, z, out):
+        if out is not z:
+            np.copyto(out, z)
+        return out
+
+    def backward(self, z, a, grad):
+        return grad
+
+
+@REGISTRY.register("sigmoid")
+class Sigmoid(Activation):
+    """f(z) = 1 / (1 + e^-z), a probability in (0, 1);  f'(z) = a(1 - a)."""
+
+    def forward(self, z, out):
+        # Split by sign so e^-z never overflows: for z < 0 use e^z / (1 + e^z).
+        positive = z >= 0  # taken first: out may be z itself
+        np.negative(np.abs(z), out=out)  # -|z|
+        np.exp(out, out=out)  # e^-|z| in (0, 1]
+        numerator = np.where(positive, out.dtype.type(1), out)
+        out += 1
+        np.divide(numerator, out, out=out)
+        return out
+
+    def backward(self, z, a, grad):
+        grad *= a * (1.0 - a)
+        return grad
+
+
+@REGISTRY.register("tanh")
+class Tanh(Activation):
+    """f(z) = tanh z;  f'(z) = 1 - a²."""
+
+    def forward(self, z, out):
+        return np.tanh(z, out=out)
+
+    def backward(self, z, a, grad):
+        grad *= 1.0 - a * a
+        return grad
+
+
+@REGISTRY.register("relu")
+class ReLU(Activation):
+    """f(z) = max(0, z);  f'(z) = 1 where a > 0, else 0."""
+
+    def forward(self, z, out):
+        return np.maximum(z, 0, out=out)
+
+    def backward(self, z, a, grad):
+        grad *= a > 0
+        return grad
+
+
+@REGISTRY.register("leaky_relu")
+class LeakyReLU(Activation):
+    """f(z) = z for z > 0, αz otherwise (α = 0.01);  f'(z) = 1 or α (a has the sign of z)."""
+
+    alpha = 0.01
+
+    def forward(self, z, out):
+        return np.maximum(z, self.alpha * z, out=out)
+
+    def backward(self, z, a, grad):
+        grad *= np.where(a > 0, 1.0, self.alpha).astype(grad.dtype, copy=False)
+        return grad
+
+
+@REGISTRY.register("elu")
+class ELU(Activation):
+    """f(z) = z for z > 0, α(e^z - 1) otherwise (α = 1);  f'(z) = 1, or a + α for z ≤ 0."""
+
+    alpha = 1.0
+
+    def forward(self, z, out):
+        negative = z <= 0
+        neg = self.alpha * np.expm1(np.minimum(z, 0))
+        if out is not z:
+            np.copyto(out, z)
+        np.copyto(out, neg, where=negative)
+        return out
+
+    def backward(self, z, a, grad):
+        grad *= np.where(a > 0, 1.0, a + self.alpha).astype(grad.dtype, copy=False)
+        return grad
+
+
+@REGISTRY.register("softplus")
+class Softplus(Activation):
+    """f(z) = ln(1 + e^z);  f'(z) = σ(z) = 1 - e^-a (from the output)."""
+
+    def forward(self, z, out):
+        return np.logaddexp(z, 0, out=out)
+
+    def backward(self, z, a, grad):
+        grad *= -np.expm1(-a)
+        return grad
+
+
+@REGISTRY.register("silu")
+class SiLU(Activation):
+    """f(z) = z·σ(z) (also called swish);  f'(z) = σ(z)(1 + z(1 - σ(z)))."""
+
+    needs_z = True
+
+    def forward(self, z, out):
+        s = _sigmoid(z)
+        return np.multiply(z, s, out=out)
+
+    def backward(self, z, a, grad):
+        s = _sigmoid(z)
+        grad *= s * (1.0 + z * (1.0 - s))
+        return grad
+
+
+@REGISTRY.register("gelu")
+class GELU(Activation):
+    """f(z) = z·Φ(z) with the tanh approximation Φ(z) ≈ ½(1 + tanh(√(2/π)(z + 0.044715 z³)));
+    f'(z) = ½(1 + t) + ½z(1 - t²)·√(2/π)(1 + 3·0.044715 z²), t = tanh(√(2/π)(z + 0.044715 z³))."""
+
+    needs_z = True
+    _c = math.sqrt(2.0 / math.pi)
+
+    def forward(self, z, out):
+        t = np.tanh(self._c * (z + 0.044715 * z**3))
+        return np.multiply(0.5 * z, 1.0 + t, out=out)
+
+    def backward(self, z, a, grad):
+        t = np.tanh(self._c * (z + 0.044715 * z**3))
+        d = 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * self._c * (1.0 + 3 * 0.044715 * z * z)
+        grad *= d
+        return grad
+
+
+@REGISTRY.register("softmax")
+class Softmax(Activation):
+    """a_j = e^{z_j} / Σ_k e^{z_k} over each row: probabilities over classes.
+
+    Backward (Jacobian-vector product): dL/dz = a ⊙ (g - Σ_k g_k a_k). When softmax is the output
+    layer and the loss is cross_entropy, the network skips this and uses the fused delta ŷ - y.
+    """
+
+    def forward(self, z, out):
+        # Subtracting the row maximum keeps e^z finite; it cancels in the ratio.
+        np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def backward(self, z, a, grad):
+        dot = np.einsum("ij,ij->i", grad, a)[:, None]
+        grad -= dot
+        grad *= a
+        return grad
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    return Sigmoid().forward(z, out)

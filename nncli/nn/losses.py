@@ -1,0 +1,184 @@
+"""Loss functions L(ŷ, y) with their gradients, averaged over the batch.
+
+Every loss returns the *sum* of per-sample losses (float64, so an epoch's total accumulates without
+a Python float per batch) and writes the gradient of the *batch mean* into ``delta``.
+
+Classification targets are integer class indices, shape (n_samples,). Regression targets are
+floats, shape (n_samples, n_outputs). ``weights`` (n_samples,) are per-sample weights (class
+weights); the batch loss is then mean(wᵢ·Lᵢ), as in Keras.
+
+Fusion. cross_entropy after softmax and binary_crossentropy after sigmoid are computed together
+with their activation, so ``delta`` is dL/dz = (ŷ - y)/n directly: the activation's own derivative
+is never multiplied in (it would cancel). With a ``linear`` output the same losses take logits and
+apply softmax/sigmoid themselves; the delta is the same ŷ - y.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import Registry
+
+REGISTRY: Registry["Loss"] = Registry("loss")
+
+
+def get(name: str, **params) -> "Loss":
+    return REGISTRY.get(name)(**params)
+
+
+def names() -> tuple[str, ...]:
+    return REGISTRY.names()
+
+
+class Loss:
+    name = "?"
+    task = "regression"
+    #: output activations this loss fuses with (delta is then dL/dz, not dL/da)
+    fused_activations: frozenset[str] = frozenset()
+    #: output activations this loss accepts at all (None: any)
+    allowed_activations: frozenset[str] | None = None
+
+    def __call__(self, a, y, delta, weights=None, output_activation: str = "linear") -> np.float64:
+        """Loss sum over the batch; writes dL/da (or dL/dz when fused) of the batch mean into delta."""
+        raise NotImplementedError
+
+    def fuses_with(self, output_activation: str) -> bool:
+        return output_activation in self.fused_activations
+
+    def probabilities(self, a: np.ndarray, output_activation: str) -> np.ndarray:
+        """Class probabilities from the network output (classification losses only)."""
+        raise NotImplementedError
+
+
+def _weighted_sum(per_sample: np.ndarray, weights) -> np.float64:
+    if weights is None:
+        return per_sample.sum(dtype=np.float64)
+    return np.dot(per_sample.astype(np.float64, copy=False), weights)
+
+
+@REGISTRY.register("mse")
+class MSE(Loss):
+    """Mean squared error: L = mean_k (ŷ_k - y_k)²;  ∂L/∂ŷ = 2(ŷ - y)/k (then /n for the batch)."""
+
+    def __call__(self, a, y, delta, weights=None, output_activation="linear"):
+        n, k = a.shape
+        np.subtract(a, y, out=delta)
+        per_sample = np.einsum("ij,ij->i", delta, delta) / k
+        delta *= 2.0 / (n * k)
+        if weights is not None:
+            delta *= weights[:, None]
+        return _weighted_sum(per_sample, weights)
+
+
+@REGISTRY.register("mae")
+class MAE(Loss):
+    """Mean absolute error: L = mean_k |ŷ_k - y_k|;  ∂L/∂ŷ = sign(ŷ - y)/k."""
+
+    def __call__(self, a, y, delta, weights=None, output_activation="linear"):
+        n, k = a.shape
+        np.subtract(a, y, out=delta)
+        per_sample = np.abs(delta).sum(axis=1) / k
+        np.sign(delta, out=delta)
+        delta *= 1.0 / (n * k)
+        if weights is not None:
+            delta *= weights[:, None]
+        return _weighted_sum(per_sample, weights)
+
+
+@REGISTRY.register("huber")
+class Huber(Loss):
+    """Huber loss with threshold δ: ½r² for |r| ≤ δ, δ(|r| - ½δ) beyond (r = ŷ - y);
+    ∂L/∂ŷ = clip(r, -δ, δ). Quadratic near the target, linear (robust to outliers) far from it."""
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = float(delta)
+
+    def __call__(self, a, y, delta, weights=None, output_activation="linear"):
+        n, k = a.shape
+        d = self.delta
+        np.subtract(a, y, out=delta)
+        r = np.abs(delta)
+        per_element = np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))
+        per_sample = per_element.sum(axis=1) / k
+        np.clip(delta, -d, d, out=delta)
+        delta *= 1.0 / (n * k)
+        if weights is not None:
+            delta *= weights[:, None]
+        return _weighted_sum(per_sample, weights)
+
+
+@REGISTRY.register("binary_crossentropy")
+class BinaryCrossEntropy(Loss):
+    """L = -[y ln ŷ + (1 - y) ln(1 - ŷ)] for one sigmoid unit, y ∈ {0, 1}.
+
+    Fused with sigmoid: ∂L/∂z = ŷ - y. With a linear output z is a logit and
+    L = softplus(z) - y·z, computed without overflow.
+    """
+
+    task = "classification"
+    fused_activations = frozenset({"sigmoid", "linear"})
+    allowed_activations = frozenset({"sigmoid", "linear"})
+
+    def __call__(self, a, y, delta, weights=None, output_activation="sigmoid"):
+        n = a.shape[0]
+        target = y.reshape(n, 1).astype(a.dtype, copy=False)
+        if output_activation == "linear":
+            # logits: L = ln(1 + e^z) - y z, stable through logaddexp
+            per_sample = (np.logaddexp(0, a) - target * a)[:, 0]
+            p = 1.0 / (1.0 + np.exp(-np.clip(a, -88, 88)))
+        else:
+            p = a
+            tiny = np.finfo(a.dtype).eps
+            pc = np.clip(p, tiny, 1 - tiny)
+            per_sample = -(target * np.log(pc) + (1 - target) * np.log1p(-pc))[:, 0]
+        np.subtract(p, target, out=delta)  # fused: dL/dz = ŷ - y
+        delta *= 1.0 / n
+        if weights is not None:
+            delta *= weights[:, None]
+        return _weighted_sum(per_sample, weights)
+
+    def probabilities(self, a, output_activation):
+        p1 = a[:, 0] if output_activation == "sigmoid" else 1.0 / (1.0 + np.exp(-np.clip(a[:, 0], -88, 88)))
+        return np.stack([1.0 - p1, p1], axis=1)
+
+
+@REGISTRY.register("cross_entropy")
+class CrossEntropy(Loss):
+    """Categorical cross-entropy over K classes with integer labels: L = -ln ŷ_y.
+
+    Fused with softmax: ∂L/∂z = ŷ - onehot(y) — the softmax Jacobian and the log's 1/ŷ cancel, which
+    is both cheaper and numerically stable. With a linear output z are logits and the softmax is
+    taken here (log-sum-exp with the row maximum subtracted).
+    """
+
+    task = "classification"
+    fused_activations = frozenset({"softmax", "linear"})
+    allowed_activations = frozenset({"softmax", "linear"})
+
+    def __call__(self, a, y, delta, weights=None, output_activation="softmax"):
+        n = a.shape[0]
+        rows = np.arange(n)
+        if output_activation == "linear":
+            # logits: L = log Σ_k e^{z_k} − z_y, exact even where softmax underflows
+            zmax = a.max(axis=1, keepdims=True)
+            np.subtract(a, zmax, out=delta)
+            np.exp(delta, out=delta)
+            sums = delta.sum(axis=1, keepdims=True)
+            delta /= sums
+            per_sample = (np.log(sums) + zmax)[:, 0] - a[rows, y]
+        else:
+            np.copyto(delta, a)
+            # ŷ_y may underflow to 0 in float32 only when the loss is already ~87: clip at the
+            # smallest normal number so the loss stays finite.
+            per_sample = -np.log(np.maximum(delta[rows, y], np.finfo(delta.dtype).tiny))
+        delta[rows, y] -= 1.0  # fused: dL/dz = ŷ - onehot(y)
+        delta *= 1.0 / n
+        if weights is not None:
+            delta *= weights[:, None]
+        return _weighted_sum(per_sample, weights)
+
+    def probabilities(self, a, output_activation):
+        if output_activation == "softmax":
+            return a
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)

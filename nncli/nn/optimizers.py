@@ -1,0 +1,177 @@
+"""Optimizers: each owns its state and exposes ``step(params, grads)`` over the flat buffers.
+
+Notation as in the thread: w are the parameters, g = ∂L/∂w, η the learning rate. Every update is a
+handful of vectorized operations over *all* parameters at once (one flat buffer, see network.py).
+``decay`` is the slice of the buffer holding weights (not biases) for decoupled weight decay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._registry import Registry
+
+REGISTRY: Registry["Optimizer"] = Registry("optimizer")
+
+
+def get(name: str, size: int, **hyper) -> "Optimizer":
+    return REGISTRY.get(name)(size, **hyper)
+
+
+def names() -> tuple[str, ...]:
+    return REGISTRY.names()
+
+
+class Optimizer:
+    name = "?"
+    _state_arrays: tuple[str, ...] = ()
+
+    def __init__(self, size: int, learning_rate: float, dtype=np.float32):
+        self.learning_rate = float(learning_rate)
+        self.size, self.dtype = size, np.dtype(dtype)
+        self.t = 0  # steps taken
+        for key in self._state_arrays:
+            setattr(self, key, np.zeros(size, self.dtype))
+        self._tmp = np.empty(size, self.dtype)
+
+    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        state = {key: getattr(self, key) for key in self._state_arrays}
+        state["t"] = np.array(self.t, np.int64)
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        for key in self._state_arrays:
+            getattr(self, key)[...] = state[key]
+        self.t = int(state["t"])
+
+
+@REGISTRY.register("sgd")
+class SGD(Optimizer):
+    """Gradient descent: w ← w − η·g.
+
+    With momentum μ: v ← μ·v − η·g; w ← w + v. Nesterov looks ahead: w ← w + μ·v − η·g.
+    (Velocity includes η, as in scikit-learn; with a constant η this equals PyTorch's form.)
+    """
+
+    _state_arrays = ("velocity",)
+
+    def __init__(self, size, learning_rate=0.01, momentum=0.0, nesterov=False, dtype=np.float32):
+        super().__init__(size, learning_rate, dtype)
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def step(self, params, grads):
+        self.t += 1
+        lr, mu = self.dtype.type(self.learning_rate), self.dtype.type(self.momentum)
+        if mu == 0:
+            np.multiply(grads, lr, out=self._tmp)
+            params -= self._tmp
+            return
+        v = self.velocity
+        v *= mu
+        np.multiply(grads, lr, out=self._tmp)
+        v -= self._tmp
+        if self.nesterov:
+            params += mu * v  # μ·v
+            params -= self._tmp  # − η·g
+        else:
+            params += v
+
+
+@REGISTRY.register("adam")
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015):
+    m ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²;  m̂ = m/(1−β₁ᵗ);  v̂ = v/(1−β₂ᵗ);
+    w ← w − η·m̂/(√v̂ + ε)."""
+
+    _state_arrays = ("m", "v")
+    decoupled = False
+
+    def __init__(self, size, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 weight_decay=0.0, decay: slice | None = None, dtype=np.float32):
+        super().__init__(size, learning_rate, dtype)
+        self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
+        self.weight_decay = float(weight_decay)
+        self.decay = decay if decay is not None else slice(None)
+
+    def step(self, params, grads):
+        self.t += 1
+        b1, b2, t = self.beta1, self.beta2, self.t
+        if self.decoupled and self.weight_decay:
+            # AdamW: shrink the weights directly, w ← w − η·λ·w, outside the adaptive scaling.
+            params[self.decay] *= 1.0 - self.learning_rate * self.weight_decay
+        m, v, tmp = self.m, self.v, self._tmp
+        m *= b1
+        np.multiply(grads, 1.0 - b1, out=tmp)
+        m += tmp
+        v *= b2
+        np.multiply(grads, grads, out=tmp)
+        tmp *= 1.0 - b2
+        v += tmp
+        # w -= (η/(1-β₁ᵗ)) · m / (√v/√(1-β₂ᵗ) + ε), the exact bias-corrected form (as PyTorch).
+        np.sqrt(v, out=tmp)
+        tmp *= 1.0 / np.sqrt(1.0 - b2**t)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= self.learning_rate / (1.0 - b1**t)
+        params -= tmp
+
+
+@REGISTRY.register("adamw")
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter 2019): Adam plus decoupled weight decay on weights only:
+    w ← w − η·λ·w, then the Adam update w ← w − η·m̂/(√v̂ + ε). Default λ = 0.01."""
+
+    decoupled = True
+
+    def __init__(self, size, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 weight_decay=0.01, decay: slice | None = None, dtype=np.float32):
+        super().__init__(size, learning_rate, beta1, beta2, epsilon, weight_decay, decay, dtype)
+
+
+@REGISTRY.register("rmsprop")
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): s ← ρ·s + (1−ρ)·g²;  w ← w − η·g/(√s + ε)."""
+
+    _state_arrays = ("s",)
+
+    def __init__(self, size, learning_rate=0.001, rho=0.9, epsilon=1e-8, dtype=np.float32):
+        super().__init__(size, learning_rate, dtype)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def step(self, params, grads):
+        self.t += 1
+        s, tmp = self.s, self._tmp
+        s *= self.rho
+        np.multiply(grads, grads, out=tmp)
+        tmp *= 1.0 - self.rho
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(grads, tmp, out=tmp)
+        tmp *= self.learning_rate
+        params -= tmp
+
+
+@REGISTRY.register("adagrad")
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al. 2011): G ← G + g²;  w ← w − η·g/(√G + ε)."""
+
+    _state_arrays = ("G",)
+
+    def __init__(self, size, learning_rate=0.01, epsilon=1e-8, dtype=np.float32):
+        super().__init__(size, learning_rate, dtype)
+        self.epsilon = float(epsilon)
+
+    def step(self, params, grads):
+        self.t += 1
+        G, tmp = self.G, self._tmp
+        np.multiply(grads, grads, out=tmp)
+        G += tmp
+        np.sqrt(G, out=tmp)
+        tmp += self.epsilon
+        np.divide(grads, tmp, out=tmp)
+        tmp *= self.learning_rate
+        params -= tmp

@@ -1,0 +1,129 @@
+"""Learning-rate schedules: the η used in each epoch (epochs count from 0 here, from 1 in history).
+
+``lr(epoch)`` gives η for an epoch before it runs; ``end_epoch(logs)`` lets reduce_on_plateau
+watch a metric. State (for checkpoints) is plain numbers in ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._registry import Registry
+
+REGISTRY: Registry["Schedule"] = Registry("schedule")
+
+
+def get(name: str, base_lr: float, epochs: int, **params) -> "Schedule":
+    return REGISTRY.get(name)(base_lr, epochs, **params)
+
+
+def names() -> tuple[str, ...]:
+    return REGISTRY.names()
+
+
+class Schedule:
+    name = "?"
+
+    def __init__(self, base_lr: float, epochs: int):
+        self.base_lr, self.epochs = float(base_lr), int(epochs)
+
+    def lr(self, epoch: int) -> float:
+        raise NotImplementedError
+
+    def end_epoch(self, epoch: int, logs: dict[str, float]) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+@REGISTRY.register("constant")
+class Constant(Schedule):
+    """η_e = η."""
+
+    def lr(self, epoch):
+        return self.base_lr
+
+
+@REGISTRY.register("step")
+class Step(Schedule):
+    """η_e = η·γ^⌊e / step_size⌋: multiply by γ every step_size epochs."""
+
+    def __init__(self, base_lr, epochs, step_size: int = 10, gamma: float = 0.1):
+        super().__init__(base_lr, epochs)
+        self.step_size, self.gamma = int(step_size), float(gamma)
+
+    def lr(self, epoch):
+        return self.base_lr * self.gamma ** (epoch // self.step_size)
+
+
+@REGISTRY.register("exponential")
+class Exponential(Schedule):
+    """η_e = η·γ^e."""
+
+    def __init__(self, base_lr, epochs, gamma: float = 0.95):
+        super().__init__(base_lr, epochs)
+        self.gamma = float(gamma)
+
+    def lr(self, epoch):
+        return self.base_lr * self.gamma**epoch
+
+
+@REGISTRY.register("cosine")
+class Cosine(Schedule):
+    """Linear warmup from η/warmup to η over ``warmup_epochs``, then cosine decay to ``min_lr``:
+    η_e = min_lr + ½(η − min_lr)(1 + cos(π·(e − w)/(E − w)))."""
+
+    def __init__(self, base_lr, epochs, warmup_epochs: int = 0, min_lr: float = 0.0):
+        super().__init__(base_lr, epochs)
+        self.warmup, self.min_lr = int(warmup_epochs), float(min_lr)
+
+    def lr(self, epoch):
+        if epoch < self.warmup:
+            return self.base_lr * (epoch + 1) / self.warmup
+        span = max(1, self.epochs - self.warmup)
+        progress = min(1.0, (epoch - self.warmup) / span)
+        return self.min_lr + 0.5 * (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+@REGISTRY.register("reduce_on_plateau")
+class ReduceOnPlateau(Schedule):
+    """Multiply η by ``factor`` when ``monitor`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs, never below ``min_lr`` (Keras' ReduceLROnPlateau)."""
+
+    def __init__(self, base_lr, epochs, monitor: str = "val_loss", factor: float = 0.5,
+                 patience: int = 5, min_lr: float = 0.0, min_delta: float = 0.0, mode: str = "auto"):
+        super().__init__(base_lr, epochs)
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.min_lr, self.min_delta = float(min_lr), float(min_delta)
+        self.maximize = mode == "max" or (mode == "auto" and ("accuracy" in monitor or monitor.endswith(("f1", "r2"))))
+        self.current = self.base_lr
+        self.best: float | None = None
+        self.wait = 0
+
+    def lr(self, epoch):
+        return self.current
+
+    def end_epoch(self, epoch, logs):
+        value = logs.get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return
+        better = self.best is None or (
+            value > self.best + self.min_delta if self.maximize else value < self.best - self.min_delta
+        )
+        if better:
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.current = max(self.min_lr, self.current * self.factor)
+            self.wait = 0
+
+    def state_dict(self):
+        return {"current": self.current, "best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, state):
+        self.current, self.best, self.wait = state["current"], state["best"], state["wait"]

@@ -1,0 +1,164 @@
+"""The run directory: what training leaves behind, written atomically, loaded without trust.
+
+Contract (documented in the README):
+  config.yaml         the resolved config that ran (yaml.safe_load-able)
+  weights.npz         layers.{i}.weight (fan_in, fan_out) and layers.{i}.bias (fan_out,)
+  preprocessing.json  feature names, categories, scaling, class labels
+  history.csv         one row per epoch
+  metrics.json        final metrics, epochs, seconds, seed, overrides, versions
+
+A run is built in a staging directory beside the target (``.<name>.partial``) and renamed into
+place only when complete; the previous run at that path stays intact until then. Checkpoints live
+in the staging directory, so a killed run can be resumed. Nothing here uses pickle.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LockedError, RunDirError
+
+RUN_FILES = ("config.yaml", "weights.npz", "preprocessing.json", "history.csv", "metrics.json")
+CHECKPOINT_ARRAYS = "checkpoint.npz"
+CHECKPOINT_META = "checkpoint.json"
+_FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def staging_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.partial"
+
+
+def lock_path(out: Path) -> Path:
+    return out.parent / f".{out.name}.lock"
+
+
+@contextmanager
+def locked(out: Path):
+    """Hold an exclusive lock on an output path; a second holder fails at once (LockedError)."""
+    import fcntl
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = lock_path(out)
+    fh = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise LockedError(
+                f"{out}: another nncli process ({holder}) is writing this run directory; wait for it, "
+                f"or choose another output with --out"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+        try:
+            path.unlink()
+        except OSError:
+            pass
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, fsync, then rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An .npz (uncompressed zip of .npy) with fixed timestamps, so the same arrays give the same
+    bytes (numpy.savez stamps the current time into the zip)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for key, arr in arrays.items():
+            arr = np.asarray(arr)
+            if arr.dtype.hasobject:
+                raise ValueError(f"refusing to save object array {key!r}")
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=_FIXED_ZIP_TIME)
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, member.getvalue())
+    return buf.getvalue()
+
+
+def load_npz(path: Path, display: str | None = None) -> dict[str, np.ndarray]:
+    """Every array of an .npz, refusing pickled objects and reporting damage as RunDirError."""
+    display = display or str(path)
+    if not path.is_file():
+        raise RunDirError(f"{display}: missing" if not path.exists() else f"{display}: not a file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise RunDirError(f"{display}: holds object arrays, which would need pickle to load; refusing "
+                              f"(re-train to get a clean file)") from None
+        raise RunDirError(f"{display}: damaged or not an .npz file ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise RunDirError(f"{display}: damaged or truncated .npz file ({exc.__class__.__name__}: {exc})") from None
+
+
+def read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise RunDirError(f"{path}: missing; is this a complete nncli run directory?")
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunDirError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise RunDirError(f"{path}: expected a JSON object")
+    return obj
+
+
+def commit(staging: Path, out: Path) -> None:
+    """Move a complete staging directory into place; the old run is removed only afterwards."""
+    for name in (CHECKPOINT_ARRAYS, CHECKPOINT_META):
+        try:
+            (staging / name).unlink()
+        except FileNotFoundError:
+            pass
+    old = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.rename(out, old)
+    os.rename(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def save_checkpoint(staging: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Arrays first, then the JSON that names them: a checkpoint.json always describes a complete
+    checkpoint.npz (both written atomically)."""
+    staging.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(staging / CHECKPOINT_ARRAYS, npz_bytes(arrays))
+    write_text_atomic(staging / CHECKPOINT_META, json.dumps(meta))
+
+
+def load_checkpoint(staging: Path) -> tuple[dict[str, np.ndarray], dict] | None:
+    meta_path = staging / CHECKPOINT_META
+    if not meta_path.exists():
+        return None
+    meta = read_json(meta_path)
+    arrays = load_npz(staging / CHECKPOINT_ARRAYS)
+    return arrays, meta

@@ -1,0 +1,369 @@
+"""The training loop: shuffle once per epoch, slice batches, forward, loss, backward, step.
+
+The loop owns no I/O: it reports through callbacks (progress, checkpoints) and returns a History.
+Everything random comes from generators seeded from the config's one seed, and the whole state
+(weights, optimizer, schedule, generators, position in the epoch) can be captured with
+``state()`` and put back with ``restore()``, so an interrupted run resumes bit-exactly.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics as M
+from .errors import DivergedError
+from .nn import losses, optimizers, schedules
+from .nn.network import Network
+
+
+@dataclass
+class History:
+    """One row per epoch: epoch, train_loss, [val_loss], train_<metric>, [val_<metric>], lr, seconds."""
+
+    columns: dict[str, list[float]] = field(default_factory=dict)
+
+    def append(self, row: dict[str, float]) -> None:
+        for key in row:
+            self.columns.setdefault(key, [])
+        for key, values in self.columns.items():
+            values.append(row.get(key, float("nan")))
+
+    def __len__(self) -> int:
+        return len(self.columns.get("epoch", []))
+
+    @property
+    def train_loss(self) -> list[float]:
+        return self.columns.get("train_loss", [])
+
+    @property
+    def val_loss(self) -> list[float]:
+        return self.columns.get("val_loss", [])
+
+    def last(self) -> dict[str, float]:
+        return {k: v[-1] for k, v in self.columns.items() if v}
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        names = list(self.columns)
+        buf.write(",".join(names) + "\n")
+        for i in range(len(self)):
+            cells = []
+            for n in names:
+                v = self.columns[n][i]
+                cells.append(str(int(v)) if n == "epoch" else repr(float(v)))
+            buf.write(",".join(cells) + "\n")
+        return buf.getvalue()
+
+    @classmethod
+    def from_csv(cls, text: str) -> "History":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        h = cls()
+        if not lines:
+            return h
+        names = lines[0].split(",")
+        h.columns = {n: [] for n in names}
+        for ln in lines[1:]:
+            for n, cell in zip(names, ln.split(",")):
+                h.columns[n].append(int(cell) if n == "epoch" else float(cell))
+        return h
+
+
+class Callback:
+    def on_train_begin(self, trainer: "Trainer") -> None: ...
+    def on_epoch_end(self, trainer: "Trainer", row: dict[str, float]) -> None: ...
+    def on_train_end(self, trainer: "Trainer") -> None: ...
+
+
+def make_optimizer(cfg, network: Network):
+    o = cfg.training.optimizer
+    hyper = o.model_dump(exclude={"name"})
+    if o.name == "adamw":
+        hyper["decay"] = slice(0, network.n_weights)  # weights only, never biases
+    return optimizers.get(o.name, network.n_params, dtype=network.dtype, **hyper)
+
+
+def make_schedule(cfg):
+    s = cfg.training.schedule
+    return schedules.get(s.name, cfg.training.optimizer.learning_rate, cfg.training.epochs, **s.model_dump(exclude={"name"}))
+
+
+def make_loss(cfg):
+    spec = cfg.training.loss
+    return losses.get(spec.name, **spec.model_dump(exclude={"name"}))
+
+
+class Trainer:
+    """Trains ``network`` on (X, y) as the config says.
+
+    X (n_samples, n_inputs) float; y int class indices (n_samples,) or float (n_samples, n_outputs).
+    ``sample_class_weights`` (n_classes,) turns into per-sample weights for the loss.
+    """
+
+    def __init__(self, cfg, network: Network, X, y, *, validation=None, class_weights=None,
+                 callbacks: list[Callback] | None = None, n_classes: int | None = None):
+        from .data import _rng
+
+        self.cfg, self.network = cfg, network
+        self.X, self.y = X, y
+        self.validation = validation
+        self.n_classes = n_classes
+        self.class_weights = None if class_weights is None else np.asarray(class_weights, network.dtype)
+        self.callbacks = callbacks or []
+        self.loss = make_loss(cfg)
+        self.optimizer = make_optimizer(cfg, network)
+        self.schedule = make_schedule(cfg)
+        self.shuffle_rng = _rng(cfg.seed, 1)
+        self.network.dropout_rng = _rng(cfg.seed, 3)
+        self.metric_names = cfg.metrics_tracked()
+        self.history = History()
+        self.epoch = 0  # completed epochs
+        self.step_in_epoch = 0  # completed batches of the current (unfinished) epoch
+        self.stop_signal: int | None = None  # set by a signal handler: stop after this batch
+        self.stopped_early = False
+        es = cfg.training.early_stopping
+        self._es_best: float | None = None
+        self._es_wait = 0
+        self._best_params: np.ndarray | None = None
+        self._best_epoch = 0
+        self._epoch_start_shuffle_state = None
+        self._loss_sum = np.float64(0)
+        self._seen = 0
+        self._epoch_seconds = 0.0
+        self.seconds = 0.0
+        self.fused = self.loss.fuses_with(network.output_activation)
+        self._es = es
+        n = len(X)
+        self.batch_size = cfg.training.batch_size_for(n)
+        self._restored_preds = None
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> History:
+        for cb in self.callbacks:
+            cb.on_train_begin(self)
+        cfg, net = self.cfg, self.network
+        X, y = self.X, self.y
+        n = len(X)
+        bs = self.batch_size
+        n_batches = math.ceil(n / bs)
+        self.n_batches = n_batches
+        classification = cfg.task == "classification"
+        tr = cfg.training
+        nw = net.n_weights
+        penalty_tmp = np.empty(nw, net.dtype) if (tr.l1 or tr.l2) else None
+        deltas: dict[int, np.ndarray] = {}
+        shuffle = tr.shuffle
+        Xs = np.empty_like(X) if shuffle else X
+        ys = np.empty_like(y) if shuffle else y
+        sample_w = None if self.class_weights is None else self.class_weights[y]
+        ws = np.empty_like(sample_w) if (shuffle and sample_w is not None) else sample_w
+        # Predictions of the epoch, kept as they come out of each batch, for the train metrics
+        # (as Keras does): no second pass over the data.
+        track_preds = bool(self.metric_names)
+        preds = (np.empty(n, np.int64) if classification else np.empty((n, net.n_outputs), net.dtype)) if track_preds else None
+        fused, out_act = self.fused, net.output_activation
+        loss_fn = self.loss
+        opt = self.optimizer
+        params, grads = net.params, net.grads
+        clip = tr.clip_norm
+        t_start = time.perf_counter()
+        while self.epoch < tr.epochs:
+            epoch = self.epoch
+            lr = self.schedule.lr(epoch)
+            opt.learning_rate = lr
+            t0 = time.perf_counter()
+            if self.step_in_epoch == 0:
+                self._epoch_start_shuffle_state = self.shuffle_rng.bit_generator.state
+                self._loss_sum, self._seen = np.float64(0), 0
+                self._epoch_seconds = 0.0
+            else:  # resuming mid-epoch: replay this epoch's permutation from its saved state
+                self.shuffle_rng.bit_generator.state = self._epoch_start_shuffle_state
+            if shuffle:
+                order = self.shuffle_rng.permutation(n)
+                np.take(X, order, axis=0, out=Xs)
+                np.take(y, order, axis=0, out=ys)
+                if sample_w is not None:
+                    np.take(sample_w, order, out=ws)
+            if self._restored_preds is not None and preds is not None:  # restored partial predictions
+                preds[: len(self._restored_preds)] = self._restored_preds
+                self._restored_preds = None
+            loss_sum = self._loss_sum
+            for b in range(self.step_in_epoch, n_batches):
+                s = b * bs
+                e = min(s + bs, n)
+                xb, yb = Xs[s:e], ys[s:e]
+                out = net.forward(xb, training=True)
+                delta = deltas.get(e - s)
+                if delta is None:
+                    delta = deltas[e - s] = np.empty_like(out)
+                batch_loss = loss_fn(out, yb, delta, None if ws is None else ws[s:e], out_act)
+                if not math.isfinite(batch_loss):
+                    raise DivergedError(
+                        f"training diverged: the loss became {float(batch_loss)} at epoch {epoch + 1}, batch {b + 1} "
+                        f"of {n_batches}; lower training.optimizer.learning_rate (now {lr:g}), scale the features "
+                        f"(data.scaling: standardize) or set training.clip_norm"
+                    )
+                loss_sum += batch_loss
+                if track_preds:
+                    if classification:
+                        preds[s:e] = M.predicted_classes(out, out_act)
+                    else:
+                        preds[s:e] = out
+                net.backward(delta, fused=fused)
+                if penalty_tmp is not None:
+                    w = params[:nw]
+                    if tr.l2:  # ∂(λ·Σw²)/∂w = 2λw
+                        np.multiply(w, 2.0 * tr.l2, out=penalty_tmp)
+                        grads[:nw] += penalty_tmp
+                    if tr.l1:  # ∂(λ·Σ|w|)/∂w = λ·sign(w)
+                        np.sign(w, out=penalty_tmp)
+                        penalty_tmp *= tr.l1
+                        grads[:nw] += penalty_tmp
+                if clip is not None:
+                    norm = math.sqrt(float(np.dot(grads, grads)))
+                    if norm > clip:
+                        grads *= clip / norm
+                opt.step(params, grads)
+                self.step_in_epoch = b + 1
+                self._seen = e
+                self._loss_sum = loss_sum
+                if self.stop_signal is not None and self.step_in_epoch < n_batches:
+                    self._epoch_seconds += time.perf_counter() - t0
+                    self._partial_preds = None if preds is None else preds[:e].copy()
+                    self.seconds += time.perf_counter() - t_start
+                    return self.history
+            self._epoch_seconds += time.perf_counter() - t0
+            row = {"epoch": epoch + 1, "train_loss": float(loss_sum / n)}
+            if track_preds:
+                for m in self.metric_names:
+                    row[f"train_{m}"] = M.compute(m, ys, preds, self.n_classes)
+            if self.validation is not None:
+                row.update(self.evaluate(*self.validation, prefix="val_"))
+            row["lr"] = lr
+            row["seconds"] = self._epoch_seconds
+            self.history.append(row)
+            self.epoch += 1
+            self.step_in_epoch = 0
+            self.schedule.end_epoch(epoch, row)
+            stop = self._early_stopping(row)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, row)
+            if stop or self.stop_signal is not None:
+                break
+        self.seconds += time.perf_counter() - t_start
+        if self.stopped_early and self._es is not None and self._es.restore_best and self._best_params is not None:
+            params[...] = self._best_params
+        for cb in self.callbacks:
+            cb.on_train_end(self)
+        return self.history
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch >= self.cfg.training.epochs or self.stopped_early
+
+    def _early_stopping(self, row: dict[str, float]) -> bool:
+        es = self._es
+        if es is None:
+            return False
+        value = row.get(es.monitor)
+        if value is None or not math.isfinite(value):
+            return False
+        maximize = es.monitor.endswith(("accuracy", "f1", "r2"))
+        better = self._es_best is None or (
+            value > self._es_best + es.min_delta if maximize else value < self._es_best - es.min_delta
+        )
+        if better:
+            self._es_best, self._es_wait = value, 0
+            self._best_epoch = int(row["epoch"])
+            if es.restore_best:
+                if self._best_params is None:
+                    self._best_params = np.empty_like(self.network.params)
+                np.copyto(self._best_params, self.network.params)
+            return False
+        self._es_wait += 1
+        if self._es_wait >= es.patience:
+            self.stopped_early = True
+            return True
+        return False
+
+    def evaluate(self, X, y, prefix: str = "") -> dict[str, float]:
+        """Loss and tracked metrics on a data set, in inference mode (no dropout)."""
+        return evaluate(self.network, self.loss, X, y, self.metric_names, self.n_classes, prefix,
+                        None if self.class_weights is None else self.class_weights)
+
+    # ------------------------------------------------------------------ checkpoint state
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """(arrays, meta) capturing everything needed to continue bit-exactly."""
+        arrays = {"params": self.network.params.copy()}
+        for k, v in self.optimizer.state_dict().items():
+            arrays[f"optimizer.{k}"] = np.asarray(v).copy()
+        if self._best_params is not None:
+            arrays["best_params"] = self._best_params.copy()
+        partial = getattr(self, "_partial_preds", None)
+        if partial is not None and self.step_in_epoch > 0:
+            arrays["partial_preds"] = partial
+        meta = {
+            "epoch": self.epoch,
+            "step_in_epoch": self.step_in_epoch,
+            "loss_sum": float(self._loss_sum),
+            "seen": int(self._seen),
+            "epoch_seconds": self._epoch_seconds,
+            "seconds": self.seconds,
+            "shuffle_rng": _jsonable_state(self.shuffle_rng.bit_generator.state),
+            "epoch_start_shuffle_rng": _jsonable_state(self._epoch_start_shuffle_state),
+            "dropout_rng": _jsonable_state(self.network.dropout_rng.bit_generator.state),
+            "schedule": self.schedule.state_dict(),
+            "early_stopping": {"best": self._es_best, "wait": self._es_wait, "best_epoch": self._best_epoch},
+            "history": self.history.columns,
+        }
+        return arrays, meta
+
+    def restore(self, arrays: dict[str, np.ndarray], meta: dict) -> None:
+        self.network.params[...] = arrays["params"]
+        self.optimizer.load_state_dict({k[len("optimizer."):]: v for k, v in arrays.items() if k.startswith("optimizer.")})
+        if "best_params" in arrays:
+            self._best_params = np.array(arrays["best_params"], self.network.dtype)
+        self.epoch = int(meta["epoch"])
+        self.step_in_epoch = int(meta["step_in_epoch"])
+        self._loss_sum = np.float64(meta["loss_sum"])
+        self._seen = int(meta["seen"])
+        self._epoch_seconds = float(meta["epoch_seconds"])
+        self.seconds = float(meta["seconds"])
+        self.shuffle_rng.bit_generator.state = meta["shuffle_rng"]
+        self._epoch_start_shuffle_state = meta["epoch_start_shuffle_rng"]
+        self.network.dropout_rng.bit_generator.state = meta["dropout_rng"]
+        self.schedule.load_state_dict(meta["schedule"])
+        es = meta["early_stopping"]
+        self._es_best, self._es_wait, self._best_epoch = es["best"], es["wait"], es["best_epoch"]
+        self.history = History({k: list(v) for k, v in meta["history"].items()})
+        if self.step_in_epoch > 0 and "partial_preds" in arrays:
+            self._restored_preds = arrays["partial_preds"]
+
+
+def _jsonable_state(state):
+    """numpy bit-generator states are dicts of ints (Python ints, which JSON keeps exactly)."""
+    if state is None:
+        return None
+    return {k: (_jsonable_state(v) if isinstance(v, dict) else (int(v) if isinstance(v, (int, np.integer)) else v))
+            for k, v in state.items()}
+
+
+def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str = "", class_weights=None,
+             chunk: int = 8192) -> dict[str, float]:
+    """Loss and metrics of ``network`` on (X, y) in inference mode, in chunks."""
+    n = len(X)
+    out_act = network.output_activation
+    outputs = network.predict_output(X, chunk)
+    delta = np.empty_like(outputs)
+    weights = None if class_weights is None else np.asarray(class_weights, network.dtype)[y]
+    total = loss(outputs, y, delta, weights, out_act)
+    row = {f"{prefix}loss": float(total / n)}
+    if metric_names:
+        pred = M.predicted_classes(outputs, out_act) if n_classes is not None else outputs
+        for m in metric_names:
+            row[f"{prefix}{m}"] = M.compute(m, y, pred, n_classes)
+    return row
