@@ -22,14 +22,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def nncli_command() -> list[str]:
-    """The console script next to this interpreter, else on PATH, else the app's main() via -c."""
+    """The console script next to this interpreter, else on PATH, else `python -m nncli`."""
     exe = Path(sys.executable).parent / "nncli"
     if exe.exists():
         return [str(exe)]
     found = shutil.which("nncli")
     if found:
         return [found]
-    return [sys.executable, "-c", "from nncli.cli.app import main; main()"]
+    return [sys.executable, "-m", "nncli"]
 
 
 def _env() -> dict:
@@ -85,7 +85,7 @@ def train_peak_rss(job: Job, X: np.ndarray, y: np.ndarray) -> dict:
     with tempfile.TemporaryDirectory(prefix="nncli-bench-") as tmp:
         np.savez(Path(tmp) / "data.npz", X=X, y=y)
         cfg = nncli_config(job)
-        cfg["data"] = {"path": "data.npz", **cfg["data"]}
+        cfg["data"] = {"path": "data.npz", "target": "y", **cfg["data"]}
         cfg["output"] = {"dir": str(Path(tmp) / "run")}
         (Path(tmp) / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         code, rss, wall, err = _run_with_rusage(nncli_command() + ["train", "config.yaml"], tmp)
