@@ -106,7 +106,7 @@ def warm_up(engines: list[str], job: jobs.Job) -> None:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description="Benchmark nncli against scikit-learn and PyTorch on the same jobs (see benchmarks/README.md).")
     p.add_argument("--jobs", default="big,small,regression", help="comma list of: big, small, regression")
     p.add_argument("--peers", default="sklearn,torch", help="comma list of peers (sklearn, torch) or 'none'")
     p.add_argument("--quick", action="store_true", help="smaller data and fewer epochs: a smoke run")
