@@ -1,0 +1,1 @@
+"""Benchmarks: nncli against scikit-learn and PyTorch on the same jobs (see benchmarks/README.md)."""
