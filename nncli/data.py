@@ -33,6 +33,10 @@ class Table:
     columns: dict[str, np.ndarray]
     missing: dict[str, np.ndarray]
     lines: np.ndarray
+    #: Data that arrived as one numeric array (in-memory arrays, .npz, generators) keeps it here, so
+    #: encoding is no copy at all instead of one column at a time: ``columns`` are views into it.
+    matrix: np.ndarray | None = None
+    matrix_names: list[str] | None = None
 
     @property
     def n_rows(self) -> int:
@@ -53,6 +57,12 @@ class Table:
             )
 
     def take(self, rows: np.ndarray) -> "Table":
+        if self.matrix is not None:
+            matrix = self.matrix[rows]
+            index = {name: i for i, name in enumerate(self.matrix_names)}
+            columns = {k: (matrix[:, index[k]] if k in index else v[rows]) for k, v in self.columns.items()}
+            return Table(self.path, columns, {k: v[rows] for k, v in self.missing.items()}, self.lines[rows],
+                         matrix, self.matrix_names)
         return Table(self.path, {k: v[rows] for k, v in self.columns.items()},
                      {k: v[rows] for k, v in self.missing.items()}, self.lines[rows])
 
@@ -225,8 +235,11 @@ class Preprocessor:
         return len(self.targets)
 
     def encode_features(self, table: Table) -> np.ndarray:
-        """Raw columns -> unscaled float64 matrix (n_samples, n_inputs)."""
+        """Raw columns -> unscaled matrix (n_samples, n_inputs), float64 (or the dtype the data came in)."""
         table.require(self.features, "feature")
+        if table.matrix is not None and not self.categories and self.features == table.matrix_names:
+            _check_finite(table.matrix, table)
+            return table.matrix
         parts = []
         for f in self.features:
             col, miss = table.columns[f], table.missing[f]
@@ -271,8 +284,13 @@ class Preprocessor:
     def fit_scaling(self, X: np.ndarray) -> None:
         n = X.shape[1]
         if self.scaling == "standardize":
-            mean = X.mean(axis=0)
-            std = X.std(axis=0)
+            # float64 accumulators, in row chunks: no float64 copy of the whole data set
+            mean = np.add.reduce(X, axis=0, dtype=np.float64) / max(len(X), 1)
+            sq = np.zeros(n)
+            for rows in _row_chunks(X):
+                d = X[rows] - mean
+                sq += np.einsum("ij,ij->j", d, d)
+            std = np.sqrt(sq / max(len(X), 1))
             self.offset, self.scale = mean.tolist(), np.where(std > 0, std, 1.0).tolist()
         elif self.scaling == "minmax":
             lo, hi = X.min(axis=0), X.max(axis=0)
@@ -286,10 +304,17 @@ class Preprocessor:
                 self.offset[i], self.scale[i] = 0.0, 1.0
 
     def scale_features(self, X: np.ndarray, dtype=np.float32) -> np.ndarray:
-        """(X - offset) / scale, as a new contiguous array of ``dtype``."""
-        out = np.asarray(X, dtype=np.float64) - np.asarray(self.offset)
-        out /= np.asarray(self.scale)
-        return np.ascontiguousarray(out, dtype=dtype)
+        """(X - offset) / scale as a contiguous array of ``dtype``, computed in row chunks (no
+        float64 copy of the data); X itself when there is nothing to do."""
+        offset, scale = np.asarray(self.offset, np.float64), np.asarray(self.scale, np.float64)
+        X = np.asarray(X)
+        if not offset.any() and (scale == 1).all():
+            return np.ascontiguousarray(X, dtype=dtype)
+        out = np.empty(X.shape, dtype)
+        for rows in _row_chunks(X):
+            np.subtract(X[rows], offset, out=out[rows], casting="same_kind")
+            np.divide(out[rows], scale, out=out[rows], casting="same_kind")
+        return out
 
     def transform(self, table: Table, dtype=np.float32) -> np.ndarray:
         return self.scale_features(self.encode_features(table), dtype)
@@ -347,6 +372,23 @@ def _first_non_number(col: np.ndarray, miss: np.ndarray) -> int:
         except ValueError:
             return int(r)
     return 0
+
+
+def _row_chunks(X: np.ndarray, target_bytes: int = 1 << 22):
+    """Slices of about 4 MiB of rows: whole-array temporaries stay small."""
+    step = max(1, target_bytes // max(1, X.shape[1] * 8))
+    for start in range(0, len(X), step):
+        yield slice(start, start + step)
+
+
+def _check_finite(X: np.ndarray, table: "Table") -> None:
+    for rows in _row_chunks(X):
+        block = X[rows]
+        if not np.isfinite(block).all():
+            r, c = np.argwhere(~np.isfinite(block))[0]
+            r += rows.start
+            name = table.matrix_names[c] if table.matrix_names else f"column {c + 1}"
+            raise DataError(f"{table.path}:{table.lines[r]}: column {name!r} holds {X[r, c]} (not a finite number)")
 
 
 def _label_key(value: Any) -> str:
@@ -561,7 +603,7 @@ def _arrays_table(X: np.ndarray, y: np.ndarray, path: str, cfg, names: list[str]
     for i, n in enumerate(tnames):
         cols[n] = y2[:, i]
     missing = {n: np.zeros(len(X), bool) for n in cols}
-    return Table(path, cols, missing, np.arange(2, len(X) + 2))
+    return Table(path, cols, missing, np.arange(2, len(X) + 2), X, list(names))
 
 
 def load_file(cfg, path: str) -> Table:
@@ -603,7 +645,7 @@ def _read_numpy(cfg, path: Path, display: str) -> Table:
         raise DataError(f"{display}: X must be numeric, got dtype {X.dtype}")
     if names is not None and len(names) != X.shape[1]:
         raise DataError(f"{display}: 'features' names {len(names)} columns but X has {X.shape[1]}")
-    return _arrays_table(np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg, names)
+    return _arrays_table(np.asarray(X) if X.dtype.kind == "f" else np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg, names)
 
 
 def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:
