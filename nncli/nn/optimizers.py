@@ -90,7 +90,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015):
     m ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²;  m̂ = m/(1−β₁ᵗ);  v̂ = v/(1−β₂ᵗ);
-    w ← w − η·m̂/(√v̂ + ε)."""
+    w ← w − η·m̂/(√v̂ + ε).
+    (``m`` and ``v`` are stored divided by (1−β₁) and (1−β₂); see step().)"""
 
     _state_arrays = ("m", "v")
     decoupled = False
@@ -108,23 +109,24 @@ class Adam(Optimizer):
         if self.decoupled and self.weight_decay:
             # AdamW: shrink the weights directly, w ← w − η·λ·w, outside the adaptive scaling.
             params[self.decay] *= 1.0 - self.learning_rate * self.weight_decay
-        # w ← w − η·m̂/(√v̂ + ε) with the bias corrections folded into two scalars:
-        # η·m̂/(√v̂ + ε) = (η·√(1−β₂ᵗ)/(1−β₁ᵗ)) · m / (√v + ε·√(1−β₂ᵗ)), the same number.
+        # The state is kept divided by (1−β): m' = m/(1−β₁), v' = v/(1−β₂). Their updates are
+        # then m' ← β₁m' + g and v' ← β₂v' + g², two passes fewer than the textbook form, and
+        # every constant moves into two scalars:
+        #   η·m̂/(√v̂ + ε) = s · m'/(√v' + ε'),  s = η(1−β₁)√(1−β₂ᵗ)/((1−β₁ᵗ)√(1−β₂)),
+        #   ε' = ε√(1−β₂ᵗ)/√(1−β₂)  — the same number as PyTorch's Adam, up to float rounding.
         # (math.sqrt, not np.sqrt: a NumPy float64 scalar would drag float32 arrays through float64.)
         root_bc2 = math.sqrt(1.0 - b2**t)
-        eps = self.epsilon * root_bc2
-        scale = self.learning_rate * root_bc2 / (1.0 - b1**t)
+        root_1mb2 = math.sqrt(1.0 - b2)
+        eps = self.epsilon * root_bc2 / root_1mb2
+        scale = self.learning_rate * (1.0 - b1) * root_bc2 / ((1.0 - b1**t) * root_1mb2)
         m, v, tmp = self.m, self.v, self._tmp
-        # Twelve passes per chunk, with the chunk still in L2 cache from the pass before: about a
-        # quarter faster than twelve passes over the whole buffer.
+        # Ten passes per chunk, with the chunk still in L2 cache from the pass before: about a
+        # quarter faster than passes over the whole buffer.
         for sl in self._chunks:
             mc, vc, tc, gc = m[sl], v[sl], tmp[sl], grads[sl]
-            # m ← β₁m + (1−β₁)g written as m ← β₁(m − g) + g: three passes, no temporary.
-            mc -= gc
             mc *= b1
             mc += gc
             np.multiply(gc, gc, out=tc)  # g²
-            vc -= tc
             vc *= b2
             vc += tc
             np.sqrt(vc, out=tc)
