@@ -192,6 +192,16 @@ IGNORED_ON_RESUME = ("training.epochs", "training.checkpoint_every", "output.dir
                      "training.optimizer.learning_rate", "training.clip_norm")
 
 
+def prepare_checked(config, overrides=(), data=None) -> tuple[Config, PreparedData]:
+    """Everything training does before it builds the network: the config validated, its data read,
+    split and preprocessed, and the checks that need the data. Shared by train, validate, explain
+    and gradcheck, so they agree on what a good config is."""
+    cfg = _as_config(config, overrides)
+    prepared = prepare(cfg, data)
+    check_against_data(cfg, prepared)
+    return cfg, prepared
+
+
 def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndarray] | None = None,
           out: str | Path | None | bool = None, overrides=(), callbacks: list[Callback] | None = None,
           resume: bool = False, handle_signals: bool = False, quiet: bool = True) -> Run:
@@ -201,9 +211,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     y class labels (n_samples,) or regression targets (n_samples,) / (n_samples, n_targets).
     out: run directory (None: the config's output.dir, default runs/<name>; False: write nothing).
     """
-    cfg = _as_config(config, overrides)
-    prepared = prepare(cfg, data)
-    check_against_data(cfg, prepared)
+    cfg, prepared = prepare_checked(config, overrides, data)
     from .data import _rng
 
     pre = prepared.preprocessor

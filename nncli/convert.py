@@ -78,17 +78,22 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
     ydtype = f"<U{max(width, 1)}" if target_text else (np.int64 if integral else np.float64)
     tmp = lambda p: p.with_name(f".{p.name}.tmp-{os.getpid()}")
     written: list[Path] = []
-    if suffix == ".npz":
-        from .rundir import npz_bytes, write_bytes_atomic
 
-        X = np.empty((n, len(names)), dtype)
-        y = np.empty(n, ydtype)
+    def fill(X: np.ndarray, y: np.ndarray) -> None:
+        """The second pass: every chunk's rows into X (n, n_features) and y (n,)."""
         s = 0
         for table in read_csv_chunks(src, src, chunk_rows, text_columns=text_columns):
             e = s + table.n_rows
             X[s:e] = np.stack([table.columns[f] for f in names], axis=1)
             y[s:e] = _y_of(table, target, target_text, integral)
             s = e
+
+    if suffix == ".npz":
+        from .rundir import npz_bytes, write_bytes_atomic
+
+        X = np.empty((n, len(names)), dtype)
+        y = np.empty(n, ydtype)
+        fill(X, y)
         write_bytes_atomic(dst_p, npz_bytes({"X": X, "y": y, "features": np.array(names)}))
         return [dst_p]
     y_p = Path(y_out) if y_out else dst_p.with_name(dst_p.stem + ".y.npy")
@@ -98,12 +103,7 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
     try:
         X = np.lib.format.open_memmap(tx, mode="w+", dtype=dtype, shape=(n, len(names)))
         y = np.empty(n, ydtype)  # targets are one value per row: small beside X
-        s = 0
-        for table in read_csv_chunks(src, src, chunk_rows, text_columns=text_columns):
-            e = s + table.n_rows
-            X[s:e] = np.stack([table.columns[f] for f in names], axis=1)
-            y[s:e] = _y_of(table, target, target_text, integral)
-            s = e
+        fill(X, y)
         X.flush()
         del X
         with open(ty, "wb") as fh:

@@ -124,17 +124,15 @@ class StepRecord:
 
 def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> StepRecord:
     """Take ``step`` − 1 real training steps, then one explained step on the first ``batch`` rows."""
-    from .api import _as_config, build_network, check_against_data
-    from .data import _rng, class_weights, prepare
+    from .api import build_network, prepare_checked
+    from .data import _rng, class_weights
     from .training import Trainer
 
     if step < 1:
         raise UsageError(f"--step: must be 1 or more, got {step}")
     if batch < 1:
         raise UsageError(f"--batch: must be 1 or more, got {batch}")
-    cfg = _as_config(config, overrides)
-    prepared = prepare(cfg)
-    check_against_data(cfg, prepared)
+    cfg, prepared = prepare_checked(config, overrides)
     pre = prepared.preprocessor
     network = build_network(cfg, pre.n_inputs, _rng(cfg.seed, 0))
     n_classes = len(pre.classes) if pre.task == "classification" else None

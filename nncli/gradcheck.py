@@ -88,8 +88,8 @@ def relative_error(numeric: np.ndarray, analytic: np.ndarray) -> float:
 
 def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, epsilon: float = DEFAULT_EPSILON,
               overrides=(), max_checked: int = MAX_CHECKED) -> GradcheckResult:
-    from .api import _as_config, check_against_data
-    from .data import _rng, class_weights, prepare
+    from .api import prepare_checked
+    from .data import _rng, class_weights
     from .nn.network import LayerSpec, Network
     from .training import make_loss
 
@@ -97,9 +97,7 @@ def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, e
         raise UsageError(f"--tolerance: must be > 0, got {tolerance}")
     if batch < 1:
         raise UsageError(f"--batch: must be 1 or more, got {batch}")
-    cfg = _as_config(config, overrides)
-    prepared = prepare(cfg)
-    check_against_data(cfg, prepared)
+    cfg, prepared = prepare_checked(config, overrides)
     pre = prepared.preprocessor
     specs = [LayerSpec(l.units, l.activation, 0.0, l.initializer) for l in cfg.model.layers]
     net = Network(pre.n_inputs, specs, dtype=np.float64, rng=_rng(cfg.seed, 0))

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .api import check_against_data
+from .api import prepare_checked
 from .config import Config, load_config
-from .data import PreparedData, prepare
+from .data import PreparedData
 
 
 def validate_config(path: str | Path, overrides=()) -> tuple[Config, PreparedData]:
     """Load and check a config, then load its data and run the checks that need it."""
-    cfg = load_config(path, list(overrides))
-    prepared = prepare(cfg)
-    check_against_data(cfg, prepared)
-    return cfg, prepared
+    return prepare_checked(load_config(path, list(overrides)))
