@@ -291,8 +291,9 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
         if trainer.stop_signal is not None and not trainer.finished:
             save_trainer_checkpoint(trainer, staging)
             name = "Ctrl-C" if trainer.stop_signal == signal.SIGINT else "SIGTERM"
-            where = f"epoch {trainer.epoch + 1}, batch {trainer.step_in_epoch}" if trainer.step_in_epoch else f"after epoch {trainer.epoch}"
-            raise Interrupted(f"interrupted by {name} at {where}; checkpoint saved in {staging}; "
+            where = (f"at epoch {trainer.epoch + 1}, batch {trainer.step_in_epoch}" if trainer.step_in_epoch
+                     else f"after epoch {trainer.epoch}")
+            raise Interrupted(f"interrupted by {name} {where}; checkpoint saved in {staging}; "
                               f"continue with: {resume_cmd}", trainer.stop_signal)
         run = _finish(cfg, trainer, prepared, out_dir, resumed_from=resumed_from)
         _write_run(run, staging)
