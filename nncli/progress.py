@@ -42,6 +42,20 @@ def _row_text(row: dict[str, float]) -> str:
     return "  ".join(parts)
 
 
+def _short_text(row: dict[str, float]) -> str:
+    """The live line's statistics: the losses, then the first tracked metric (train/val)."""
+    parts = [f"loss {_fmt(row['train_loss'])}"]
+    if "val_loss" in row:
+        parts.append(f"val_loss {_fmt(row['val_loss'])}")
+    metric = next((k[len("train_"):] for k in row if k.startswith("train_") and k != "train_loss"), None)
+    if metric is not None:
+        value = _fmt(row[f"train_{metric}"])
+        if f"val_{metric}" in row:
+            value += f"/{_fmt(row[f'val_{metric}'])}"
+        parts.append(f"{metric} {value}")
+    return "  ".join(parts)
+
+
 class PlainProgress(Callback):
     """One line per epoch at most, and at most one per ``interval`` seconds (plus the last)."""
 
@@ -71,9 +85,12 @@ class RichProgress(Callback):
     def on_train_begin(self, trainer):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+        # Fixed-width columns first, so a narrow terminal cuts the statistics, never the counts;
+        # the full row of every metric is in history.csv and the summary table.
         self.progress = Progress(
-            TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=self.console, transient=False,
+            TextColumn("[bold]epoch"), MofNCompleteColumn(), BarColumn(bar_width=24),
+            TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.fields[stats]}"),
+            console=self.console, transient=False,
         )
         self.progress.start()
         self.task = self.progress.add_task("train", total=trainer.cfg.training.epochs, completed=trainer.epoch, stats="")
@@ -83,7 +100,11 @@ class RichProgress(Callback):
         now = time.monotonic()
         # Repainting costs time: update the text at most 10 times a second.
         if now - self._last >= 0.1 or trainer.epoch >= trainer.cfg.training.epochs:
-            self.progress.update(self.task, completed=trainer.epoch, stats=_row_text(row))
+            stats = _short_text(row)
+            room = max(0, self.console.width - 56)  # what the counts, bar and times leave
+            if len(stats) > room:
+                stats = stats[: max(0, room - 1)] + "…" if room else ""
+            self.progress.update(self.task, completed=trainer.epoch, stats=stats)
             self._last = now
 
     def on_train_end(self, trainer):
