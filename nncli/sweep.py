@@ -1193,6 +1193,10 @@ def _run_sweep(
                 from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
                 method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+                if method == "forkserver":
+                    # The fork server imports NumPy and nncli once (with BLAS_ENV already set, as
+                    # below); each worker is then a fork of it and starts with them loaded.
+                    multiprocessing.set_forkserver_preload(["nncli.api", "nncli.sweep"])
                 pools: list[Any] = []
 
                 def new_pool() -> Any:
