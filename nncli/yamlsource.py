@@ -647,6 +647,15 @@ _BOUNDS = {
 }
 
 
+def _value_at(data: Any, path: tuple) -> Any:
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
 def format_validation_error(
     exc: pydantic.ValidationError, source: Source, model: type | None = None
 ) -> list[str]:
@@ -672,6 +681,14 @@ def format_validation_error(
                 suggested.add((loc[:-1], guess))
     resolved = [item for item in resolved
                 if not (item[0]["type"] == "missing" and item[1] and (item[1][:-1], item[1][-1]) in suggested)]
+
+    # A value that is a mapping or list and has errors inside it took the container branch of a
+    # Union (class_weight: 'balanced' | {label: weight}): the other branch's "unknown value"
+    # complaint about the whole container says nothing useful.
+    inner = {item[2][:k] for item in resolved for k in range(len(item[2]))}
+    resolved = [item for item in resolved
+                if not (item[0]["type"] in _CHOICE_TYPES and item[2] in inner
+                        and isinstance(_value_at(source.data, item[2]), (dict, list)))]
 
     # Errors from the branches of a plain Union (int | Literal['full']) at the same place
     # become one message.
