@@ -323,7 +323,6 @@ def _check_checkpoint_arrays(arrays, trainer, staging):
 
 def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path | None, resumed_from=None) -> Run:
     net, pre = trainer.network, prepared.preprocessor
-    metric_names = cfg.metrics_tracked()
     n_classes = len(pre.classes) if pre.task == "classification" else None
     loss = trainer.loss
     final: dict[str, Any] = {}

@@ -8,7 +8,6 @@ regression y is (n_samples, n_targets). Everything the network sees is float32 u
 from __future__ import annotations
 
 import csv
-import json
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -450,11 +449,6 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[stream])
 
 
-def load_table_for(cfg, path: str) -> Table:
-    resolved = cfg.resolve_path(path)
-    return read_csv(resolved, display=str(path) if not Path(path).is_absolute() else str(resolved))
-
-
 def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedData:
     """Read the configured data (or the given arrays), split it and fit the preprocessing."""
     dcfg = cfg.data
@@ -677,6 +671,3 @@ def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:
         weights[keys[_label_key(label)]] = w
     return weights
 
-
-def save_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, sort_keys=False)

@@ -59,19 +59,6 @@ class History:
             buf.write(",".join(cells) + "\n")
         return buf.getvalue()
 
-    @classmethod
-    def from_csv(cls, text: str) -> "History":
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        h = cls()
-        if not lines:
-            return h
-        names = lines[0].split(",")
-        h.columns = {n: [] for n in names}
-        for ln in lines[1:]:
-            for n, cell in zip(names, ln.split(",")):
-                h.columns[n].append(int(cell) if n == "epoch" else float(cell))
-        return h
-
 
 class Callback:
     def on_train_begin(self, trainer: "Trainer") -> None: ...
