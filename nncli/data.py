@@ -520,14 +520,19 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
 
     def part(rows, path):
         if path is not None:
-            t = load_file(cfg, path)
-            return Split(pre.transform(t, dtype), pre.encode_targets(t, dtype))
+            return file_split(cfg, pre, path, dtype)
         if len(rows) == 0:
             return None
         t = table.take(rows)
         return Split(pre.transform(t, dtype), _targets_of(pre, t, labels, rows, dtype))
 
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
+
+
+def file_split(cfg, pre: Preprocessor, path: str, dtype) -> Split:
+    """A separate validation or test file (data.validation, data.test) through the fitted preprocessing."""
+    t = load_file(cfg, path)
+    return Split(pre.transform(t, dtype), pre.encode_targets(t, dtype))
 
 
 def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> None:
