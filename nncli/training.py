@@ -292,11 +292,7 @@ class Trainer:
         value = row.get(es.monitor)
         if value is None or not math.isfinite(value):
             return False
-        maximize = es.monitor.endswith(("accuracy", "f1", "r2"))
-        better = self._es_best is None or (
-            value > self._es_best + es.min_delta if maximize else value < self._es_best - es.min_delta
-        )
-        if better:
+        if M.improves(value, self._es_best, es.min_delta, M.higher_is_better(es.monitor)):
             self._es_best, self._es_wait = value, 0
             self._best_epoch = int(row["epoch"])
             if es.restore_best:
