@@ -126,7 +126,8 @@ class Trainer:
         self._es = es
         n = len(X)
         self.batch_size = cfg.training.batch_size_for(n)
-        self._restored_preds = None
+        self._restored_preds = None  # partial_preds of a restored checkpoint, put back by run()
+        self._partial_preds = None  # outputs of the batches done when a stop signal ended an epoch early
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> History:
@@ -319,9 +320,8 @@ class Trainer:
             arrays[f"optimizer.{k}"] = np.asarray(v).copy()
         if self._best_params is not None:
             arrays["best_params"] = self._best_params.copy()
-        partial = getattr(self, "_partial_preds", None)
-        if partial is not None and self.step_in_epoch > 0:
-            arrays["partial_preds"] = partial
+        if self._partial_preds is not None and self.step_in_epoch > 0:
+            arrays["partial_preds"] = self._partial_preds
         meta = {
             "epoch": self.epoch,
             "step_in_epoch": self.step_in_epoch,
