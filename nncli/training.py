@@ -88,7 +88,7 @@ class Trainer:
     """Trains ``network`` on (X, y) as the config says.
 
     X (n_samples, n_inputs) float; y int class indices (n_samples,) or float (n_samples, n_outputs).
-    ``sample_class_weights`` (n_classes,) turns into per-sample weights for the loss.
+    ``class_weights`` (n_classes,) turns into per-sample weights for the loss.
     """
 
     def __init__(self, cfg, network: Network, X, y, *, validation=None, class_weights=None,

@@ -1,6 +1,6 @@
 """Learning-rate schedules: the η used in each epoch (epochs count from 0 here, from 1 in history).
 
-``lr(epoch)`` gives η for an epoch before it runs; ``end_epoch(logs)`` lets reduce_on_plateau
+``lr(epoch)`` gives η for an epoch before it runs; ``end_epoch(epoch, logs)`` lets reduce_on_plateau
 watch a metric. State (for checkpoints) is plain numbers in ``state_dict()``.
 """
 
