@@ -133,7 +133,7 @@ class _CheckpointCallback(Callback):
         self._last = None
 
     def on_epoch_end(self, trainer, row):
-        if trainer.epoch >= trainer.cfg.training.epochs:
+        if trainer.finished:  # the last epoch, or early stopping said stop: nothing left to resume
             return
         import time
 
