@@ -368,9 +368,9 @@ def _jsonable_state(state):
             for k, v in state.items()}
 
 
-def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str = "", class_weights=None,
+def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str = "",
              chunk: int = 8192) -> dict[str, float]:
-    """Loss and metrics of ``network`` on (X, y) in inference mode, in chunks."""
+    """Loss (unweighted) and metrics of ``network`` on (X, y) in inference mode, in chunks."""
     n = len(X)
     out_act = network.output_activation
     if isinstance(X, np.ndarray):
@@ -379,8 +379,7 @@ def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str 
         outputs = np.concatenate([network.predict_output(X.rows(np.arange(s, min(s + chunk, n))), chunk)
                                   for s in range(0, n, chunk)])
     delta = np.empty_like(outputs)
-    weights = None if class_weights is None else np.asarray(class_weights, network.dtype)[y]
-    total = loss(outputs, y, delta, weights, out_act)
+    total = loss(outputs, y, delta, None, out_act)
     row = {f"{prefix}loss": float(total / n)}
     if metric_names:
         pred = M.predicted_classes(outputs, out_act) if n_classes is not None else outputs
