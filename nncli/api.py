@@ -133,7 +133,7 @@ class _CheckpointCallback(Callback):
         self._last = None
 
     def on_epoch_end(self, trainer, row):
-        if trainer.epoch >= trainer.cfg.training.epochs:
+        if trainer.finished:  # the last epoch, or early stopping said stop: nothing left to resume
             return
         import time
 
@@ -313,17 +313,24 @@ def _check_checkpoint_arrays(arrays, trainer, staging):
     network = trainer.network
     expected = {"params": network.params}
     expected.update({f"optimizer.{k}": np.asarray(v) for k, v in trainer.optimizer.state_dict().items()})
+    if "best_params" in arrays:  # optional: early stopping with restore_best
+        expected["best_params"] = network.params
     for key, want in expected.items():
         got = arrays.get(key)
         if got is None or got.shape != want.shape or got.dtype != want.dtype:
             found = "missing" if got is None else f"{got.dtype} {got.shape}"
             raise RunDirError(f"{staging / rundir.CHECKPOINT_ARRAYS}: {key} is {found}, the network needs "
                               f"{want.dtype} {want.shape}; train without --resume to start over")
+    partial = arrays.get("partial_preds")  # optional: outputs of an unfinished epoch's batches
+    if partial is not None and (partial.ndim != 2 or partial.shape[1] != network.n_outputs
+                                or len(partial) > len(trainer.X) or partial.dtype != network.dtype):
+        raise RunDirError(f"{staging / rundir.CHECKPOINT_ARRAYS}: partial_preds is {partial.dtype} {partial.shape}, "
+                          f"the network needs {network.dtype} (at most {len(trainer.X)}, {network.n_outputs}); "
+                          f"train without --resume to start over")
 
 
 def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path | None, resumed_from=None) -> Run:
     net, pre = trainer.network, prepared.preprocessor
-    metric_names = cfg.metrics_tracked()
     n_classes = len(pre.classes) if pre.task == "classification" else None
     loss = trainer.loss
     final: dict[str, Any] = {}

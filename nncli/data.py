@@ -8,8 +8,8 @@ regression y is (n_samples, n_targets). Everything the network sees is float32 u
 from __future__ import annotations
 
 import csv
-import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -449,11 +449,6 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[stream])
 
 
-def load_table_for(cfg, path: str) -> Table:
-    resolved = cfg.resolve_path(path)
-    return read_csv(resolved, display=str(path) if not Path(path).is_absolute() else str(resolved))
-
-
 def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedData:
     """Read the configured data (or the given arrays), split it and fit the preprocessing."""
     dcfg = cfg.data
@@ -525,14 +520,19 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
 
     def part(rows, path):
         if path is not None:
-            t = load_file(cfg, path)
-            return Split(pre.transform(t, dtype), pre.encode_targets(t, dtype))
+            return file_split(cfg, pre, path, dtype)
         if len(rows) == 0:
             return None
         t = table.take(rows)
         return Split(pre.transform(t, dtype), _targets_of(pre, t, labels, rows, dtype))
 
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
+
+
+def file_split(cfg, pre: Preprocessor, path: str, dtype) -> Split:
+    """A separate validation or test file (data.validation, data.test) through the fitted preprocessing."""
+    t = load_file(cfg, path)
+    return Split(pre.transform(t, dtype), pre.encode_targets(t, dtype))
 
 
 def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> None:
@@ -619,32 +619,42 @@ def load_file(cfg, path: str) -> Table:
     return read_csv(resolved, display)
 
 
-def _read_numpy(cfg, path: Path, display: str) -> Table:
+def read_npz_xy(path: Path, display: str) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
+    """Arrays X and y of an .npz data file, and its column names (array 'features', as nncli data
+    convert writes it) or None. Shared by training (data.path, validation, test) and evaluate."""
     _check_readable_file(path, display)
-    names = None
     try:
-        if path.suffix.lower() == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                if "X" not in z.files or "y" not in z.files:
-                    raise DataError(f"{display}: an .npz data file needs arrays 'X' and 'y' (found: {', '.join(z.files) or 'none'})")
-                X, y = z["X"], z["y"]
-                names = [str(n) for n in z["features"]] if "features" in z.files else None  # nncli data convert
-        else:
-            X = np.load(path, allow_pickle=False)
-            if cfg.data.y_path is None:
-                raise DataError(f"{display}: an .npy file holds only features; set data.y_path to the targets .npy")
-            ypath = cfg.resolve_path(cfg.data.y_path)
-            _missing_data_file(cfg, cfg.data.y_path, ypath)
-            _check_readable_file(ypath, cfg.data.y_path)
-            y = np.load(ypath, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as z:
+            if "X" not in z.files or "y" not in z.files:
+                raise DataError(f"{display}: an .npz data file needs arrays 'X' and 'y' (found: {', '.join(z.files) or 'none'})")
+            X, y = z["X"], z["y"]
+            features = z["features"] if "features" in z.files else None  # nncli data convert
     except DataError:
         raise
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{display}: not a readable NumPy file ({exc})") from None
+    if y.ndim == 0:
+        raise DataError(f"{display}: y must hold one target per row of X, got a single value")
+    if features is not None and features.ndim != 1:
+        raise DataError(f"{display}: 'features' must be a 1-D array of column names, got shape {features.shape}")
+    names = None if features is None else [str(n) for n in features]
+    if names is not None and X.ndim == 2 and len(names) != X.shape[1]:
+        raise DataError(f"{display}: 'features' names {len(names)} columns but X has {X.shape[1]}")
+    return X, y, names
+
+
+def _read_numpy(cfg, path: Path, display: str) -> Table:
+    if path.suffix.lower() != ".npz":
+        _check_readable_file(path, display)
+        # An .npy data.path with data.y_path never gets here (memmap.py maps it); any other .npy has no
+        # targets: data.y_path belongs to data.path, never to a validation or test file.
+        if cfg.data.y_path is None:
+            raise DataError(f"{display}: an .npy file holds only features; set data.y_path to the targets .npy")
+        raise DataError(f"{display}: an .npy file holds only features, and data.y_path belongs to data.path; "
+                        f"give this file as an .npz with arrays X and y (numpy.savez(path, X=X, y=y)) or a CSV")
+    X, y, names = read_npz_xy(path, display)
     if X.dtype.kind not in "fiub":
         raise DataError(f"{display}: X must be numeric, got dtype {X.dtype}")
-    if names is not None and len(names) != X.shape[1]:
-        raise DataError(f"{display}: 'features' names {len(names)} columns but X has {X.shape[1]}")
     return _arrays_table(np.asarray(X) if X.dtype.kind == "f" else np.asarray(X, dtype=np.float64), np.asarray(y), display, cfg, names)
 
 
@@ -666,6 +676,3 @@ def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:
         weights[keys[_label_key(label)]] = w
     return weights
 
-
-def save_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, sort_keys=False)

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import metrics as M
-from .data import Table, _check_readable_file, _label_text, read_csv_chunks
+from .data import Table, _label_text, read_csv_chunks, read_npz_xy
 from .errors import DataError
 
 CHUNK_ROWS = 10_000
@@ -37,17 +37,7 @@ def data_tables(run, data: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[Table]
 
 def _npz_table(run, path: Path, display: str) -> Table:
     pre = run.preprocessor
-    _check_readable_file(path, display)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if "X" not in z.files or "y" not in z.files:
-                raise DataError(f"{display}: an .npz data file needs arrays 'X' and 'y' (found: {', '.join(z.files) or 'none'})")
-            X, y = z["X"], z["y"]
-            names = [str(n) for n in z["features"]] if "features" in z.files else None
-    except DataError:
-        raise
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{display}: not a readable NumPy file ({exc})") from None
+    X, y, names = read_npz_xy(path, display)
     if X.ndim != 2 or X.dtype.kind not in "fiub":
         raise DataError(f"{display}: X must be a numeric 2-D array, got {X.dtype} with shape {X.shape}")
     if len(y) != len(X):

@@ -187,7 +187,7 @@ def prepare_memmap(cfg):
     """The `prepare` of data.py for an .npy X with data.y_path: same splits, same Preprocessor,
     but the training features stay on disk (a LazyRows)."""
     from .data import (PreparedData, Preprocessor, Split, _check_readable_file, _label_text, _python_label,
-                       _rng, load_file, split_indices)
+                       _rng, file_split, split_indices)
 
     dcfg = cfg.data
     dtype = np.dtype(cfg.training.dtype)
@@ -254,8 +254,7 @@ def prepare_memmap(cfg):
 
     def part(rows, file):
         if file is not None:
-            t = load_file(cfg, file)
-            return Split(pre.transform(t, dtype), pre.encode_targets(t, dtype))
+            return file_split(cfg, pre, file, dtype)
         if len(rows) == 0:
             return None
         return Split(LazyRows(source, rows, cols, offset, scale, dtype).to_array(), targets[rows])

@@ -55,6 +55,19 @@ def r2(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(scores.mean())
 
 
+def higher_is_better(column: str) -> bool:
+    """Whether a history column (a loss, or train_/val_ and a metric) improves upwards."""
+    return column.endswith(("accuracy", "f1", "r2"))
+
+
+def improves(value: float, best: float | None, min_delta: float, maximize: bool) -> bool:
+    """Whether ``value`` beats ``best`` (None: nothing yet) by more than ``min_delta``: the rule of
+    early stopping and of reduce_on_plateau."""
+    if best is None:
+        return True
+    return value > best + min_delta if maximize else value < best - min_delta
+
+
 def compute(name: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> float:
     if name == "accuracy":
         return accuracy(y_true, y_pred)

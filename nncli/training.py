@@ -59,19 +59,6 @@ class History:
             buf.write(",".join(cells) + "\n")
         return buf.getvalue()
 
-    @classmethod
-    def from_csv(cls, text: str) -> "History":
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        h = cls()
-        if not lines:
-            return h
-        names = lines[0].split(",")
-        h.columns = {n: [] for n in names}
-        for ln in lines[1:]:
-            for n, cell in zip(names, ln.split(",")):
-                h.columns[n].append(int(cell) if n == "epoch" else float(cell))
-        return h
-
 
 class Callback:
     def on_train_begin(self, trainer: "Trainer") -> None: ...
@@ -101,7 +88,7 @@ class Trainer:
     """Trains ``network`` on (X, y) as the config says.
 
     X (n_samples, n_inputs) float; y int class indices (n_samples,) or float (n_samples, n_outputs).
-    ``sample_class_weights`` (n_classes,) turns into per-sample weights for the loss.
+    ``class_weights`` (n_classes,) turns into per-sample weights for the loss.
     """
 
     def __init__(self, cfg, network: Network, X, y, *, validation=None, class_weights=None,
@@ -139,7 +126,8 @@ class Trainer:
         self._es = es
         n = len(X)
         self.batch_size = cfg.training.batch_size_for(n)
-        self._restored_preds = None
+        self._restored_preds = None  # partial_preds of a restored checkpoint, put back by run()
+        self._partial_preds = None  # outputs of the batches done when a stop signal ended an epoch early
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> History:
@@ -305,11 +293,7 @@ class Trainer:
         value = row.get(es.monitor)
         if value is None or not math.isfinite(value):
             return False
-        maximize = es.monitor.endswith(("accuracy", "f1", "r2"))
-        better = self._es_best is None or (
-            value > self._es_best + es.min_delta if maximize else value < self._es_best - es.min_delta
-        )
-        if better:
+        if M.improves(value, self._es_best, es.min_delta, M.higher_is_better(es.monitor)):
             self._es_best, self._es_wait = value, 0
             self._best_epoch = int(row["epoch"])
             if es.restore_best:
@@ -336,9 +320,8 @@ class Trainer:
             arrays[f"optimizer.{k}"] = np.asarray(v).copy()
         if self._best_params is not None:
             arrays["best_params"] = self._best_params.copy()
-        partial = getattr(self, "_partial_preds", None)
-        if partial is not None and self.step_in_epoch > 0:
-            arrays["partial_preds"] = partial
+        if self._partial_preds is not None and self.step_in_epoch > 0:
+            arrays["partial_preds"] = self._partial_preds
         meta = {
             "epoch": self.epoch,
             "step_in_epoch": self.step_in_epoch,
@@ -385,9 +368,9 @@ def _jsonable_state(state):
             for k, v in state.items()}
 
 
-def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str = "", class_weights=None,
+def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str = "",
              chunk: int = 8192) -> dict[str, float]:
-    """Loss and metrics of ``network`` on (X, y) in inference mode, in chunks."""
+    """Loss (unweighted) and metrics of ``network`` on (X, y) in inference mode, in chunks."""
     n = len(X)
     out_act = network.output_activation
     if isinstance(X, np.ndarray):
@@ -396,8 +379,7 @@ def evaluate(network: Network, loss, X, y, metric_names, n_classes, prefix: str 
         outputs = np.concatenate([network.predict_output(X.rows(np.arange(s, min(s + chunk, n))), chunk)
                                   for s in range(0, n, chunk)])
     delta = np.empty_like(outputs)
-    weights = None if class_weights is None else np.asarray(class_weights, network.dtype)[y]
-    total = loss(outputs, y, delta, weights, out_act)
+    total = loss(outputs, y, delta, None, out_act)
     row = {f"{prefix}loss": float(total / n)}
     if metric_names:
         pred = M.predicted_classes(outputs, out_act) if n_classes is not None else outputs

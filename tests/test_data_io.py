@@ -76,6 +76,35 @@ def test_npy_with_y_path_is_memory_mapped_and_matches_in_memory(tmp_path, root):
     np.testing.assert_allclose(lazy.validation.X, mem.validation.X, rtol=1e-6)  # gathered into memory
 
 
+def test_npy_validation_file_never_takes_the_training_targets(tmp_path):
+    # data.y_path holds the targets of data.path: a validation .npy of the same length used to be
+    # paired with them silently.
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] > 0).astype(np.int64))
+    np.save(tmp_path / "Xv.npy", X)
+    with pytest.raises(DataError, match=r"Xv\.npy: an \.npy file holds only features, and data\.y_path belongs to data\.path"):
+        prepare(cfg(tmp_path, {"path": "X.npy", "y_path": "y.npy", "validation": "Xv.npy"}, units=2))
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"features": np.array("a")}, r"'features' must be a 1-D array of column names"),
+    ({"features": np.array(["a", "b", "c", "d"])}, r"'features' names 4 columns but X has 3"),
+    ({"y": np.array(3)}, r"y must hold one target per row of X"),
+])
+def test_npz_data_file_with_odd_arrays_is_one_error(tmp_path, arrays, message):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    np.savez(tmp_path / "d.npz", **{"X": X, "y": (X[:, 0] > 0).astype(np.int64), **arrays})
+    with pytest.raises(DataError, match=message):
+        prepare(cfg(tmp_path, {"path": "d.npz"}, units=2))
+
+
+def test_npz_data_file_that_is_no_zip_is_one_error(tmp_path):
+    (tmp_path / "d.npz").write_bytes(b"PK\x03\x04garbage" * 5)
+    with pytest.raises(DataError, match=r"d\.npz: not a readable NumPy file"):
+        prepare(cfg(tmp_path, {"path": "d.npz"}, units=2))
+
+
 @pytest.mark.parametrize("name", ["xor", "line", "sine", "spirals", "moons", "circles", "blobs"])
 def test_every_generator_through_prepare(tmp_path, name):
     from nncli import generators

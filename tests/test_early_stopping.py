@@ -81,3 +81,20 @@ def test_no_early_stopping_runs_every_epoch():
     del spec["training"]["early_stopping"]
     run = nncli.train(spec, out=False)
     assert run.metrics["epochs_run"] == 7 and run.metrics["stopped_early"] is False and "best_epoch" not in run.metrics
+
+
+def test_the_early_stopped_epoch_leaves_no_resumable_checkpoint(tmp_path):
+    # A checkpoint written after the stopping epoch would not know training had stopped: a run
+    # killed before its commit would, resumed, train on past the early stop.
+    from nncli import rundir
+
+    seen = {}
+
+    class Probe(Callback):
+        def on_train_end(self, trainer):
+            meta = rundir.read_json(rundir.staging_dir(tmp_path / "run") / rundir.CHECKPOINT_META)
+            seen.update(checkpoint=meta["epoch"], stopped=trainer.epoch, early=trainer.stopped_early)
+
+    cfg = {**MOONS, "training": {**MOONS["training"], "checkpoint_every": 1}}
+    nncli.train(cfg, out=tmp_path / "run", callbacks=[Probe()])
+    assert seen["early"] and seen["checkpoint"] == seen["stopped"] - 1

@@ -244,7 +244,7 @@ def test_resume_without_checkpoint_is_a_clean_error(tmp_path, cli):
     assert not (tmp_path / "runs/sp").exists() and not (tmp_path / "runs/.sp.partial").exists()
 
 
-@pytest.mark.parametrize("damage", ["truncate", "meta", "params"])
+@pytest.mark.parametrize("damage", ["truncate", "meta", "params", "best_params", "partial_preds"])
 def test_resume_from_damaged_checkpoint_is_a_clean_error(tmp_path, cli, damage):
     cfg, out = _interrupted(tmp_path)
     staging = rundir.staging_dir(out)
@@ -258,7 +258,12 @@ def test_resume_from_damaged_checkpoint_is_a_clean_error(tmp_path, cli, damage):
     else:
         with np.load(staging / rundir.CHECKPOINT_ARRAYS) as z:
             arrays = {k: z[k] for k in z.files}
-        arrays["params"] = arrays["params"][:-1]
+        if damage == "params":
+            arrays["params"] = arrays["params"][:-1]
+        elif damage == "best_params":  # early stopping's best weights, one short
+            arrays["best_params"] = arrays["params"][:-1]
+        else:  # outputs of the interrupted epoch's batches for a network with 2 outputs, not 3
+            arrays["partial_preds"] = np.zeros((3, 2), arrays["params"].dtype)
         (staging / rundir.CHECKPOINT_ARRAYS).write_bytes(rundir.npz_bytes(arrays))
     r = cli("train", cfg, "--resume", "--out", out, cwd=tmp_path)
     assert r.returncode == 2, r.stderr

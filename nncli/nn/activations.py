@@ -64,7 +64,9 @@ class Sigmoid(Activation):
         return out
 
     def backward(self, z, a, grad):
-        grad *= a * (1.0 - a)
+        d = np.subtract(1.0, a)  # one temporary, not two; (1 - a)·a is the same number as a·(1 - a)
+        d *= a
+        grad *= d
         return grad
 
 
@@ -76,7 +78,9 @@ class Tanh(Activation):
         return np.tanh(z, out=out)
 
     def backward(self, z, a, grad):
-        grad *= 1.0 - a * a
+        d = np.multiply(a, a)  # one temporary, not two
+        np.subtract(1.0, d, out=d)
+        grad *= d
         return grad
 
 

@@ -72,7 +72,8 @@ class Network:
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
         """X (n_samples, n_inputs) -> output (n_samples, n_outputs).
 
-        The result is an internal buffer, valid until the next forward with the same batch size;
+        The result is an internal buffer, valid until the next forward with the same batch size and
+        ``training`` flag;
         copy it to keep it (``predict_output`` does)."""
         a = X
         for layer in self.layers:

@@ -67,6 +67,7 @@ class SGD(Optimizer):
     def __init__(self, size, learning_rate=0.01, momentum=0.0, nesterov=False, dtype=np.float32):
         super().__init__(size, learning_rate, dtype)
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self._mv = np.empty(size, self.dtype) if self.nesterov else None  # μ·v, without a new array per step
 
     def step(self, params, grads):
         self.t += 1
@@ -80,7 +81,7 @@ class SGD(Optimizer):
         np.multiply(grads, lr, out=self._tmp)
         v -= self._tmp
         if self.nesterov:
-            params += mu * v  # μ·v
+            params += np.multiply(v, mu, out=self._mv)  # μ·v
             params -= self._tmp  # − η·g
         else:
             params += v

@@ -1,6 +1,6 @@
 """Learning-rate schedules: the η used in each epoch (epochs count from 0 here, from 1 in history).
 
-``lr(epoch)`` gives η for an epoch before it runs; ``end_epoch(logs)`` lets reduce_on_plateau
+``lr(epoch)`` gives η for an epoch before it runs; ``end_epoch(epoch, logs)`` lets reduce_on_plateau
 watch a metric. State (for checkpoints) is plain numbers in ``state_dict()``.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from ..metrics import higher_is_better, improves
 from ._registry import Registry
 
 REGISTRY: Registry["Schedule"] = Registry("schedule")
@@ -99,7 +100,7 @@ class ReduceOnPlateau(Schedule):
         super().__init__(base_lr, epochs)
         self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
         self.min_lr, self.min_delta = float(min_lr), float(min_delta)
-        self.maximize = mode == "max" or (mode == "auto" and ("accuracy" in monitor or monitor.endswith(("f1", "r2"))))
+        self.maximize = mode == "max" or (mode == "auto" and higher_is_better(monitor))
         self.current = self.base_lr
         self.best: float | None = None
         self.wait = 0
@@ -111,10 +112,7 @@ class ReduceOnPlateau(Schedule):
         value = logs.get(self.monitor)
         if value is None or not math.isfinite(value):
             return
-        better = self.best is None or (
-            value > self.best + self.min_delta if self.maximize else value < self.best - self.min_delta
-        )
-        if better:
+        if improves(value, self.best, self.min_delta, self.maximize):
             self.best, self.wait = value, 0
             return
         self.wait += 1
