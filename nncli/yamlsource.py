@@ -647,15 +647,6 @@ _BOUNDS = {
 }
 
 
-def _value_at(data: Any, path: tuple) -> Any:
-    for key in path:
-        try:
-            data = data[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
 def format_validation_error(
     exc: pydantic.ValidationError, source: Source, model: type | None = None
 ) -> list[str]:
@@ -688,7 +679,7 @@ def format_validation_error(
     inner = {item[2][:k] for item in resolved for k in range(len(item[2]))}
     resolved = [item for item in resolved
                 if not (item[0]["type"] in _CHOICE_TYPES and item[2] in inner
-                        and isinstance(_value_at(source.data, item[2]), (dict, list)))]
+                        and isinstance(_get(source.data, item[2]), (dict, list)))]
 
     # Errors from the branches of a plain Union (int | Literal['full']) at the same place
     # become one message.
@@ -820,7 +811,8 @@ def _error_line(err: dict, loc: tuple, path: tuple, source: Source, model) -> tu
         elsewhere = _branches_with_key(model, loc, str(key)) if model is not None else None
         if elsewhere:
             disc, tag, tags = elsewhere
-            given = isinstance(_get(source.data, path[:-1]), dict) and disc in _get(source.data, path[:-1])
+            parent = _get(source.data, path[:-1])
+            given = isinstance(parent, dict) and disc in parent
             kind = f"{path[-2]} " if len(path) >= 2 and isinstance(path[-2], str) else ""
             text += (f" for {kind}{tag!r}{'' if given else ' (the default)'}"
                      f" — {key} is a key of {', '.join(tags)} only: set {dotted(path[:-1] + (disc,))}"
