@@ -146,31 +146,15 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))*")
 
 
-def _pydantic_messages(where: str, err: ValidationError) -> list[str]:
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if p != "int_") or "(top)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        out.append(f"{where}: {loc}: {msg}")
-    return out
-
-
 def load_sweep_spec(path: str | os.PathLike) -> SweepSpec:
-    path = Path(path)
+    """Read a sweep file; every problem is a ConfigError line with the file's line:column."""
+    from nncli import yamlsource  # noqa: PLC0415
+
+    source = yamlsource.load_yaml(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such sweep file") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}".replace("\n", " ")) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a sweep file is a mapping with base:, grid: or trials:/space:")
-    try:
-        return SweepSpec.model_validate(raw)
+        return SweepSpec.model_validate(source.data)
     except ValidationError as e:
-        raise ConfigError(_pydantic_messages(str(path), e)) from None
+        raise ConfigError(yamlsource.format_validation_error(e, source, SweepSpec)) from None
 
 
 def is_sweep_file(path: str | os.PathLike) -> bool:
@@ -471,10 +455,13 @@ def sweep_from_config(config_path: str | os.PathLike, grid: list[str], **spec_fi
     parsed = dict(parse_grid_option(g) for g in grid)
     if not parsed and not spec_fields.get("space"):
         raise UsageError("nncli sweep CONFIG needs at least one --grid dotted.path=v1,v2,...")
+    fields = {"base": str(Path(config_path).resolve()), "grid": parsed, **spec_fields}
     try:
-        return SweepSpec(base=str(Path(config_path).resolve()), grid=parsed, **spec_fields)
+        return SweepSpec.model_validate(fields)
     except ValidationError as e:
-        raise UsageError("; ".join(_pydantic_messages("--grid", e))) from None
+        from nncli import yamlsource  # noqa: PLC0415
+
+        raise UsageError("; ".join(yamlsource.format_validation_error(e, yamlsource.source_from_data(fields, "--grid"), SweepSpec))) from None
 
 
 # --------------------------------------------------------------------------------------------
