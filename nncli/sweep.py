@@ -666,18 +666,6 @@ def read_metrics(run_dir: Path) -> dict[str, float | int]:
     return out
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_run_files(target: Path, files: dict[str, bytes]) -> None:
     """Write a run directory that came back from a worker: into a temp dir, then rename into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -1044,6 +1032,8 @@ def _run_sweep(
     Raises ``Interrupted`` (exit 130/143) on Ctrl-C/SIGTERM after stopping the workers, and
     ``NncliError`` (exit 1) when no trial succeeded.
     """
+    from nncli.rundir import write_text_atomic  # noqa: PLC0415
+
     trial_fn = trial_fn or train_trial
     reporter = reporter or Reporter()
     sweep.dir.mkdir(parents=True, exist_ok=True)
@@ -1062,7 +1052,7 @@ def _run_sweep(
         else:
             todo.append(TrialTask(r.trial.id, str(sweep.base_path), list(r.trial.overrides), str(r.path.resolve())))
 
-    _write_atomic(
+    write_text_atomic(
         sweep.dir / "sweep.json",
         json.dumps(
             {
@@ -1237,11 +1227,11 @@ def _run_sweep(
         )
 
     best = pick_best(results, sweep.metric, sweep.direction)
-    _write_atomic(csv_path, results_csv_text(sweep, results))
+    write_text_atomic(csv_path, results_csv_text(sweep, results))
     best_json = None
     if best is not None:
         best_json = best_path
-        _write_atomic(
+        write_text_atomic(
             best_path,
             json.dumps(
                 {
