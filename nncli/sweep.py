@@ -574,9 +574,7 @@ def execute_trial(trial_fn: TrialFn, task: TrialTask) -> TrialOutcome:
         trial_fn(task)
     except Interrupted as e:
         return TrialOutcome(task.trial_id, "interrupted", _one_line(e), time.perf_counter() - start)
-    except NncliError as e:
-        return TrialOutcome(task.trial_id, "failed", _one_line(e), time.perf_counter() - start)
-    except Exception as e:  # a bug or an odd combination the core did not catch: record, go on
+    except Exception as e:  # NncliError, or a bug or odd combination the core did not catch: record, go on
         return TrialOutcome(task.trial_id, "failed", _one_line(e), time.perf_counter() - start)
     return TrialOutcome(task.trial_id, "done", "", time.perf_counter() - start)
 
