@@ -146,31 +146,15 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))*")
 
 
-def _pydantic_messages(where: str, err: ValidationError) -> list[str]:
-    out = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if p != "int_") or "(top)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key"
-        out.append(f"{where}: {loc}: {msg}")
-    return out
-
-
 def load_sweep_spec(path: str | os.PathLike) -> SweepSpec:
-    path = Path(path)
+    """Read a sweep file; every problem is a ConfigError line with the file's line:column."""
+    from nncli import yamlsource  # noqa: PLC0415
+
+    source = yamlsource.load_yaml(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such sweep file") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {e}".replace("\n", " ")) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a sweep file is a mapping with base:, grid: or trials:/space:")
-    try:
-        return SweepSpec.model_validate(raw)
+        return SweepSpec.model_validate(source.data)
     except ValidationError as e:
-        raise ConfigError(_pydantic_messages(str(path), e)) from None
+        raise ConfigError(yamlsource.format_validation_error(e, source, SweepSpec)) from None
 
 
 def is_sweep_file(path: str | os.PathLike) -> bool:
@@ -471,10 +455,13 @@ def sweep_from_config(config_path: str | os.PathLike, grid: list[str], **spec_fi
     parsed = dict(parse_grid_option(g) for g in grid)
     if not parsed and not spec_fields.get("space"):
         raise UsageError("nncli sweep CONFIG needs at least one --grid dotted.path=v1,v2,...")
+    fields = {"base": str(Path(config_path).resolve()), "grid": parsed, **spec_fields}
     try:
-        return SweepSpec(base=str(Path(config_path).resolve()), grid=parsed, **spec_fields)
+        return SweepSpec.model_validate(fields)
     except ValidationError as e:
-        raise UsageError("; ".join(_pydantic_messages("--grid", e))) from None
+        from nncli import yamlsource  # noqa: PLC0415
+
+        raise UsageError("; ".join(yamlsource.format_validation_error(e, yamlsource.source_from_data(fields, "--grid"), SweepSpec))) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -587,9 +574,7 @@ def execute_trial(trial_fn: TrialFn, task: TrialTask) -> TrialOutcome:
         trial_fn(task)
     except Interrupted as e:
         return TrialOutcome(task.trial_id, "interrupted", _one_line(e), time.perf_counter() - start)
-    except NncliError as e:
-        return TrialOutcome(task.trial_id, "failed", _one_line(e), time.perf_counter() - start)
-    except Exception as e:  # a bug or an odd combination the core did not catch: record, go on
+    except Exception as e:  # NncliError, or a bug or odd combination the core did not catch: record, go on
         return TrialOutcome(task.trial_id, "failed", _one_line(e), time.perf_counter() - start)
     return TrialOutcome(task.trial_id, "done", "", time.perf_counter() - start)
 
@@ -677,18 +662,6 @@ def read_metrics(run_dir: Path) -> dict[str, float | int]:
             if key in _RUN_FACTS or key.startswith(("train_", "val_", "test_")):
                 out[key] = value
     return out
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_run_files(target: Path, files: dict[str, bytes]) -> None:
@@ -1057,6 +1030,8 @@ def _run_sweep(
     Raises ``Interrupted`` (exit 130/143) on Ctrl-C/SIGTERM after stopping the workers, and
     ``NncliError`` (exit 1) when no trial succeeded.
     """
+    from nncli.rundir import write_text_atomic  # noqa: PLC0415
+
     trial_fn = trial_fn or train_trial
     reporter = reporter or Reporter()
     sweep.dir.mkdir(parents=True, exist_ok=True)
@@ -1075,7 +1050,7 @@ def _run_sweep(
         else:
             todo.append(TrialTask(r.trial.id, str(sweep.base_path), list(r.trial.overrides), str(r.path.resolve())))
 
-    _write_atomic(
+    write_text_atomic(
         sweep.dir / "sweep.json",
         json.dumps(
             {
@@ -1250,11 +1225,11 @@ def _run_sweep(
         )
 
     best = pick_best(results, sweep.metric, sweep.direction)
-    _write_atomic(csv_path, results_csv_text(sweep, results))
+    write_text_atomic(csv_path, results_csv_text(sweep, results))
     best_json = None
     if best is not None:
         best_json = best_path
-        _write_atomic(
+        write_text_atomic(
             best_path,
             json.dumps(
                 {

@@ -647,15 +647,6 @@ _BOUNDS = {
 }
 
 
-def _value_at(data: Any, path: tuple) -> Any:
-    for key in path:
-        try:
-            data = data[key]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
 def format_validation_error(
     exc: pydantic.ValidationError, source: Source, model: type | None = None
 ) -> list[str]:
@@ -688,7 +679,7 @@ def format_validation_error(
     inner = {item[2][:k] for item in resolved for k in range(len(item[2]))}
     resolved = [item for item in resolved
                 if not (item[0]["type"] in _CHOICE_TYPES and item[2] in inner
-                        and isinstance(_value_at(source.data, item[2]), (dict, list)))]
+                        and isinstance(_get(source.data, item[2]), (dict, list)))]
 
     # Errors from the branches of a plain Union (int | Literal['full']) at the same place
     # become one message.
@@ -817,7 +808,16 @@ def _error_line(err: dict, loc: tuple, path: tuple, source: Source, model) -> tu
         key = path[-1] if path else (loc[-1] if loc else "?")
         allowed = _allowed_keys(model, loc[:-1]) if model is not None else None
         text = f"{name}: unknown key"
-        if allowed:
+        elsewhere = _branches_with_key(model, loc, str(key)) if model is not None else None
+        if elsewhere:
+            disc, tag, tags = elsewhere
+            parent = _get(source.data, path[:-1])
+            given = isinstance(parent, dict) and disc in parent
+            kind = f"{path[-2]} " if len(path) >= 2 and isinstance(path[-2], str) else ""
+            text += (f" for {kind}{tag!r}{'' if given else ' (the default)'}"
+                     f" — {key} is a key of {', '.join(tags)} only: set {dotted(path[:-1] + (disc,))}"
+                     f" to {' or '.join(tags)} too")
+        elif allowed:
             suggestion = did_you_mean(key, allowed)
             if suggestion is not None and suggestion != key:
                 text += f" — did you mean {suggestion!r}?"
@@ -1018,6 +1018,27 @@ def _allowed_keys(model, loc: tuple) -> list[str] | None:
         if _is_model(tp):
             keys.extend(_field_names(tp))
     return list(dict.fromkeys(keys)) or None
+
+
+def _branches_with_key(model, loc: tuple, key: str) -> tuple[str, str, list[str]] | None:
+    """For an unknown key inside one branch of a discriminated union (loc ends in its tag, then
+    the key): (the discriminator field, the tag used, the tags of the branches that have the key)."""
+    if len(loc) < 2 or not isinstance(loc[-2], str):
+        return None
+    try:
+        branches = [tp for tp in _walk(model, loc[:-2]) if _is_model(tp)]
+    except Exception:  # pragma: no cover
+        return None
+    tag = loc[-2]
+    used = [tp for tp in branches if tag in _tags_of(tp)]
+    if len(branches) < 2 or len(used) != 1:
+        return None
+    disc = next((f for f in _field_names(used[0]) if tag in _tags_of(used[0], f)), None)
+    if disc is None:
+        return None
+    tags = [t for tp in branches if tp is not used[0] and key in _field_names(tp)
+            for t in sorted(_tags_of(tp, disc))]
+    return (disc, tag, list(dict.fromkeys(tags))) if tags else None
 
 
 def _literal_choices(model, loc: tuple) -> list[str] | None:

@@ -527,13 +527,16 @@ def test_cli_sweep_file(tmp_path, cli):
         (["base.yaml", "--grid", "nokey"], "--grid nokey"),
         (["missing.yaml", "--grid", "a.b=1"], "missing.yaml: no such file"),
         (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "--direction up"),
-        (["bad.yaml"], "bad.yaml: grid: unknown key"),
+        (["bad.yaml"], "bad.yaml:2:1: grid: unknown key — did you mean 'grid'?"),
+        (["adir"], "adir: is a directory"),
+        (["broken.yaml"], "broken.yaml:3:1: YAML syntax error"),
     ],
 )
 def test_cli_usage_errors(tmp_path, cli, args, fragment):
     (tmp_path / "base.yaml").write_text(BASE)
-    (tmp_path / "bad.yaml").write_text("base: base.yaml\ngrid: {a: [1]}\ngrid: 3\n".replace("grid: 3\n", "") + "extra: 1\n")
     (tmp_path / "bad.yaml").write_text("base: base.yaml\ngird: {a: [1]}\n")
+    (tmp_path / "broken.yaml").write_text("base: base.yaml\ngrid: {a: [1]\n")
+    (tmp_path / "adir").mkdir()
     r = cli("sweep", *args, cwd=tmp_path)
     assert r.returncode == 2, r.stdout + r.stderr
     assert fragment.replace("grid: unknown", "gird: unknown") in r.stderr

@@ -42,8 +42,14 @@ def sweep_command(
             if extra or set_:
                 spec = spec.model_copy(update={"grid": {**spec.grid, **extra}, "overrides": [*spec.overrides, *set_]})
         else:
+            if target.is_dir():
+                raise UsageError(f"{target}: is a directory; give a sweep file or a config with --grid")
             if not target.is_file():
                 raise UsageError(f"{target}: no such file; give a sweep file or a config with --grid")
+            if not grid:
+                from ..yamlsource import load_yaml
+
+                load_yaml(target)  # a file that is not YAML (or is empty) says so, not "needs --grid"
             spec = sw.sweep_from_config(target, grid, overrides=list(set_))
             spec_dir = Path(".")
         sweep = sw.prepare_sweep(spec, spec_dir=spec_dir, name=name, out=out, metric=metric, direction=direction)
