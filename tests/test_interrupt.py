@@ -171,7 +171,11 @@ def test_sigkill_leaves_previous_run_usable_and_resume_from_last_checkpoint(tmp_
 
 
 def test_second_training_on_same_output_refuses_at_once(tmp_path, cli):
-    cfg = write_config(tmp_path / "sp.yaml", SPIRALS)
+    # Long enough that the first training is still running however slow the two CLI calls below
+    # are (with early stopping it could end within a second of its first checkpoint).
+    long_run = {**SPIRALS, "training": {k: v for k, v in SPIRALS["training"].items() if k != "early_stopping"}}
+    long_run["training"]["epochs"] = 10_000
+    cfg = write_config(tmp_path / "sp.yaml", long_run)
     out = tmp_path / "runs" / "sp"
     first = start_train(cfg, out, tmp=tmp_path)
     try:
