@@ -384,6 +384,16 @@ def load_run(path: str | Path) -> Run:
             raise RunDirError(f"{path / f}: is not a file; is this an nncli run directory?")
     missing = [f for f in rundir.RUN_FILES if not (path / f).is_file()]
     if missing:
+        if (path / "sweep.json").is_file():
+            best = path / "best.json"
+            hint = ""
+            if best.is_file():
+                try:
+                    hint = f", e.g. the best one: {json.loads(best.read_text(encoding='utf-8'))['path']}"
+                except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                    hint = ""
+            raise RunDirError(f"{path}: is a sweep folder, not a run directory; give one of its trial "
+                              f"directories{hint} (see best.json and results.csv)")
         raise RunDirError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
     from .errors import ConfigError
     from .runcheck import check_preprocessing, parse_history

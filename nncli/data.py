@@ -69,7 +69,7 @@ class Table:
 
 def _check_readable_file(path: Path, display: str) -> None:
     if not path.exists():
-        raise DataError(f"{display}: file not found (looked for {path.resolve()}); check data.path")
+        raise DataError(f"{display}: file not found (looked for {path.resolve()}); check the path")
     if path.is_dir():
         raise DataError(f"{display}: is a directory, not a data file")
     if not os.access(path, os.R_OK):

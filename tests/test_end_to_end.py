@@ -96,3 +96,14 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path, root, cli):
     assert any(l.startswith("epoch 50/50") for l in lines)
     assert sum(l.startswith("epoch ") for l in lines) <= 50
     assert "run directory:" in r.stdout
+
+
+def test_a_sweep_folder_given_as_a_run_names_its_best_trial(tmp_path, cli):
+    sweep = tmp_path / "runs/s"
+    sweep.mkdir(parents=True)
+    (sweep / "sweep.json").write_text("{}")
+    (sweep / "best.json").write_text(json.dumps({"path": "runs/s/lr0.1"}))
+    r = cli("predict", sweep, "-", input="x1,x2\n0,1\n")
+    assert r.returncode == 2
+    assert r.stderr.strip() == (f"{sweep}: is a sweep folder, not a run directory; give one of its trial "
+                                f"directories, e.g. the best one: runs/s/lr0.1 (see best.json and results.csv)")
