@@ -149,6 +149,15 @@ class AdamW(Adam):
         super().__init__(size, learning_rate, beta1, beta2, epsilon, weight_decay, decay, dtype)
 
 
+def _adaptive_step(params, grads, acc, tmp, lr: float, eps: float) -> None:
+    """w ← w − η·g/(√acc + ε), the step RMSprop and Adagrad share (``tmp`` is scratch)."""
+    np.sqrt(acc, out=tmp)
+    tmp += eps
+    np.divide(grads, tmp, out=tmp)
+    tmp *= lr
+    params -= tmp
+
+
 @REGISTRY.register("rmsprop")
 class RMSprop(Optimizer):
     """RMSprop (Hinton): s ← ρ·s + (1−ρ)·g²;  w ← w − η·g/(√s + ε)."""
@@ -166,11 +175,7 @@ class RMSprop(Optimizer):
         np.multiply(grads, grads, out=tmp)
         tmp *= 1.0 - self.rho
         s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon
-        np.divide(grads, tmp, out=tmp)
-        tmp *= self.learning_rate
-        params -= tmp
+        _adaptive_step(params, grads, s, tmp, self.learning_rate, self.epsilon)
 
 
 @REGISTRY.register("adagrad")
@@ -188,8 +193,4 @@ class Adagrad(Optimizer):
         G, tmp = self.G, self._tmp
         np.multiply(grads, grads, out=tmp)
         G += tmp
-        np.sqrt(G, out=tmp)
-        tmp += self.epsilon
-        np.divide(grads, tmp, out=tmp)
-        tmp *= self.learning_rate
-        params -= tmp
+        _adaptive_step(params, grads, G, tmp, self.learning_rate, self.epsilon)
