@@ -35,3 +35,11 @@ def test_version(cli):
 def test_debug_shows_traceback(tmp_path, cli):
     r = cli("--debug", "train", tmp_path / "nope.yaml")
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_epochs_and_seed_flags_are_named_as_typed(tmp_path, root, cli):
+    r = cli("train", root / "configs/xor.yaml", "--epochs", "0", "--seed", "-1", "--out", tmp_path / "x")
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["--seed -1: seed: must be >= 0, got -1",
+                                     "--epochs 0: training.epochs: must be > 0, got 0"]
+    assert not (tmp_path / "x").exists()

@@ -24,6 +24,7 @@ def train_command(
     with reporting():
         from ..api import train
         from ..config import load_config
+        from ..errors import ConfigError
         from ..progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -31,7 +32,17 @@ def train_command(
             overrides.append(f"seed={seed}")
         if epochs is not None:
             overrides.append(f"training.epochs={epochs}")
-        cfg = load_config(config, overrides)
+        try:
+            cfg = load_config(config, overrides)
+        except ConfigError as exc:  # name the flag the user typed, not the override it became
+            shorthand = {f"--set seed={seed}": f"--seed {seed}", f"--set training.epochs={epochs}": f"--epochs {epochs}"}
+            lines = []
+            for line in exc.messages:
+                for long, short in shorthand.items():
+                    if line.startswith(long + ":"):
+                        line = short + line[len(long):]
+                lines.append(line)
+            raise ConfigError(lines) from None
         if not quiet:
             for w in cfg.warnings:
                 print(w, file=sys.stderr)
