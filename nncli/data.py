@@ -57,6 +57,9 @@ class Table:
             )
 
     def take(self, rows: np.ndarray) -> "Table":
+        if len(rows) == self.n_rows and (len(rows) == 0 or (rows[0] == 0 and rows[-1] == self.n_rows - 1
+                                                            and bool(np.all(np.diff(rows) == 1)))):
+            return self  # every row in order (no split): no copy of the data
         if self.matrix is not None:
             matrix = self.matrix[rows]
             index = {name: i for i, name in enumerate(self.matrix_names)}
@@ -602,7 +605,8 @@ def _arrays_table(X: np.ndarray, y: np.ndarray, path: str, cfg, names: list[str]
         tnames = list(cfg.data.target)
     for i, n in enumerate(tnames):
         cols[n] = y2[:, i]
-    missing = {n: np.zeros(len(X), bool) for n in cols}
+    none_missing = np.zeros(len(X), bool)  # arrays have no empty cells: one mask shared by all columns
+    missing = {n: none_missing for n in cols}
     return Table(path, cols, missing, np.arange(2, len(X) + 2), X, list(names))
 
 
