@@ -54,6 +54,15 @@ class Loss:
         raise NotImplementedError
 
 
+def _batch_mean(delta: np.ndarray, factor: float, per_sample: np.ndarray, weights) -> np.float64:
+    """The tail every loss shares: scale dL/dŷ (in ``delta``) by ``factor`` to the batch mean, weight
+    each sample's row, and return the weighted sum of per-sample losses."""
+    delta *= factor
+    if weights is not None:
+        delta *= weights[:, None]
+    return _weighted_sum(per_sample, weights)
+
+
 def _weighted_sum(per_sample: np.ndarray, weights) -> np.float64:
     if weights is None:
         return per_sample.sum(dtype=np.float64)
@@ -68,10 +77,7 @@ class MSE(Loss):
         n, k = a.shape
         np.subtract(a, y, out=delta)
         per_sample = np.einsum("ij,ij->i", delta, delta) / k
-        delta *= 2.0 / (n * k)
-        if weights is not None:
-            delta *= weights[:, None]
-        return _weighted_sum(per_sample, weights)
+        return _batch_mean(delta, 2.0 / (n * k), per_sample, weights)
 
 
 @REGISTRY.register("mae")
@@ -83,10 +89,7 @@ class MAE(Loss):
         np.subtract(a, y, out=delta)
         per_sample = np.abs(delta).sum(axis=1) / k
         np.sign(delta, out=delta)
-        delta *= 1.0 / (n * k)
-        if weights is not None:
-            delta *= weights[:, None]
-        return _weighted_sum(per_sample, weights)
+        return _batch_mean(delta, 1.0 / (n * k), per_sample, weights)
 
 
 @REGISTRY.register("huber")
@@ -105,10 +108,7 @@ class Huber(Loss):
         per_element = np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))
         per_sample = per_element.sum(axis=1) / k
         np.clip(delta, -d, d, out=delta)
-        delta *= 1.0 / (n * k)
-        if weights is not None:
-            delta *= weights[:, None]
-        return _weighted_sum(per_sample, weights)
+        return _batch_mean(delta, 1.0 / (n * k), per_sample, weights)
 
 
 @REGISTRY.register("binary_crossentropy")
@@ -142,10 +142,7 @@ class BinaryCrossEntropy(Loss):
             np.negative(miss, out=miss)
             per_sample = np.log1p(miss, out=miss)[:, 0]
             np.negative(per_sample, out=per_sample)
-        delta *= 1.0 / n
-        if weights is not None:
-            delta *= weights[:, None]
-        return _weighted_sum(per_sample, weights)
+        return _batch_mean(delta, 1.0 / n, per_sample, weights)
 
     def probabilities(self, a, output_activation):
         p1 = a[:, 0] if output_activation == "sigmoid" else 1.0 / (1.0 + np.exp(-np.clip(a[:, 0], -88, 88)))
@@ -187,10 +184,7 @@ class CrossEntropy(Loss):
             # smallest normal number so the loss stays finite.
             per_sample = -np.log(np.maximum(delta[rows, y], np.finfo(delta.dtype).tiny))
         delta[rows, y] -= 1.0  # fused: dL/dz = ŷ - onehot(y)
-        delta *= 1.0 / n
-        if weights is not None:
-            delta *= weights[:, None]
-        return _weighted_sum(per_sample, weights)
+        return _batch_mean(delta, 1.0 / n, per_sample, weights)
 
     def probabilities(self, a, output_activation):
         if output_activation == "softmax":
