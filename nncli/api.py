@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from . import __version__, rundir
-from .config import Config, config_from_dict, load_config
-from .data import PreparedData, Preprocessor, Table, class_weights, prepare
+from . import __version__
+from .run import files as rundir
+from .config.schema import Config, config_from_dict, load_config
+from .data.prepare import PreparedData, Preprocessor, Table, class_weights, prepare
 from .errors import DataError, DivergedError, Interrupted, RunDirError, UsageError
 from .nn.network import LayerSpec, Network
 from .training import Callback, History, Trainer, evaluate, make_loss
@@ -212,7 +213,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     out: run directory (None: the config's output.dir, default runs/<name>; False: write nothing).
     """
     cfg, prepared = prepare_checked(config, overrides, data)
-    from .data import _rng
+    from .data.prepare import _rng
 
     pre = prepared.preprocessor
     network = build_network(cfg, pre.n_inputs, _rng(cfg.seed, 0))
@@ -396,7 +397,7 @@ def load_run(path: str | Path) -> Run:
                               f"directories{hint} (see best.json and results.csv)")
         raise RunDirError(f"{path}: incomplete run directory, missing {', '.join(missing)}")
     from .errors import ConfigError
-    from .runcheck import check_preprocessing, parse_history
+    from .run.checks import check_preprocessing, parse_history
 
     cfg_path = path / "config.yaml"
     try:

@@ -93,7 +93,7 @@ class Trainer:
 
     def __init__(self, cfg, network: Network, X, y, *, validation=None, class_weights=None,
                  callbacks: list[Callback] | None = None, n_classes: int | None = None):
-        from .data import _rng
+        from .data.prepare import _rng
 
         self.cfg, self.network = cfg, network
         self.X, self.y = X, y

@@ -182,14 +182,14 @@ def test_schema_is_json_with_the_enums():
 
 
 def test_config_reference_is_current():
-    from nncli.docs_config import markdown
+    from nncli.config.docs import markdown
 
     assert markdown() == (ROOT / "docs/config.md").read_text(), \
-        "docs/config.md is stale: run  python -m nncli.docs_config > docs/config.md"
+        "docs/config.md is stale: run  python -m nncli.config.docs > docs/config.md"
 
 
 def test_config_reference_lists_every_key():
-    from nncli.docs_config import reference_rows
+    from nncli.config.docs import reference_rows
 
     keys = {row[1] for row in reference_rows()}
     for key in ("name", "seed", "data.path", "data.generator.n_samples", "model.layers[i].activation",

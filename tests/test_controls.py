@@ -475,7 +475,7 @@ def test_dropout_stream_alone_changes_training():
     data = _blobs()
     cfg = config_from_dict(DROPOUT_CFG)
     from nncli.api import build_network
-    from nncli.data import _rng
+    from nncli.data.prepare import _rng
 
     results = []
     for dropout_seed in (None, 123):
@@ -574,7 +574,7 @@ def sigmoid_run(class_weight, eta=0.5):
     net = Network(2, [LayerSpec(1, "sigmoid")], dtype=np.float64)
     net.layers[0].W[:, 0] = [0.4, -0.3]
     net.layers[0].b[0] = 0.2
-    from nncli.data import Preprocessor, class_weights
+    from nncli.data.prepare import Preprocessor, class_weights
 
     pre = Preprocessor(task="classification", features=["a", "b"], targets=["y"], classes=[0, 1])
     cw = class_weights(cfg, pre, YB)
@@ -620,7 +620,7 @@ def test_class_weight_mapping_from_yaml_with_int_and_text_labels(tmp_path):
             "training: {epochs: 1, batch_size: full, shuffle: false, loss: binary_crossentropy, dtype: float64,\n"
             "           optimizer: {name: sgd, learning_rate: 0.1}, class_weight: %s}\n")
     from nncli.api import build_network
-    from nncli.data import _rng
+    from nncli.data.prepare import _rng
 
     for name, csv_name, mapping, c in (("ints", "d.csv", "{0: 1, 1: 4}", {0: 1.0, 1: 4.0}),
                                        ("floats", "d.csv", "{1.0: 4}", {0: 1.0, 1: 4.0}),
@@ -668,7 +668,7 @@ def test_metrics_are_configurable_and_land_in_history_csv(tmp_path):
     assert header == ["epoch", "train_loss", "train_mae", "train_r2", "val_loss", "val_mae", "val_r2", "lr", "seconds"]
     # the last row's val metrics are those of the final weights, computed by hand here
     Xs = run.preprocessor.scale_features(Xr, run.network.dtype)
-    from nncli.data import _rng, split_indices
+    from nncli.data.prepare import _rng, split_indices
 
     _, val_rows, _ = split_indices(len(Xr), [0.25, 0.0], _rng(0, 2))
     pred = run.network.predict_output(Xs[val_rows])[:, 0].astype(np.float64)

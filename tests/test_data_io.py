@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import nncli
-from nncli import rundir
+from nncli.run import files as rundir
 from nncli.config import config_from_dict
-from nncli.data import prepare, read_csv, read_csv_chunks, split_indices
+from nncli.data.prepare import prepare, read_csv, read_csv_chunks, split_indices
 from nncli.errors import DataError
 
 
@@ -107,7 +107,7 @@ def test_npz_data_file_that_is_no_zip_is_one_error(tmp_path):
 
 @pytest.mark.parametrize("name", ["xor", "line", "sine", "spirals", "moons", "circles", "blobs"])
 def test_every_generator_through_prepare(tmp_path, name):
-    from nncli import generators
+    from nncli.data import generators
 
     task = generators.get(name).task
     loss = "cross_entropy" if task == "classification" else "mse"
@@ -269,7 +269,7 @@ def test_predict_formats(tmp_path, root, cli, iris_run):
 
 
 def test_predict_streams_in_chunks_with_identical_output(tmp_path, root, iris_run, capsys):
-    from nncli.predict_io import predict_csv
+    from nncli.predicting import predict_csv
 
     run = nncli.load_run(iris_run)
     for fmt in ("csv", "json", "jsonl"):
@@ -280,7 +280,7 @@ def test_predict_streams_in_chunks_with_identical_output(tmp_path, root, iris_ru
 
 
 def test_predict_error_in_later_chunk_leaves_no_out_file(tmp_path, root, iris_run):
-    from nncli.predict_io import predict_csv
+    from nncli.predicting import predict_csv
 
     rows = list(csv.reader(open(root / "datasets/iris.csv")))
     rows[120][2] = "oops"  # line 121 of the file, in the fifth chunk of 25
@@ -306,7 +306,7 @@ def test_read_csv_chunks_equals_read_csv(root):
 
 # ---------------------------------------------------------------- evaluate
 def test_classification_report_by_hand():
-    from nncli.evaluation import classification_report
+    from nncli.inspect.evaluation import classification_report
 
     rep = classification_report(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 1, 1, 2, 0]), ["a", "b", "c"])
     assert rep["accuracy"] == pytest.approx(4 / 6)
@@ -369,7 +369,7 @@ def test_evaluate_matches_metrics_json_test_split(tmp_path, root, cli):
     run = nncli.train(cfg(tmp_path, d, epochs=5), out=tmp_path / "run")
     p = prepare(cfg(tmp_path, d))
     t = read_csv(root / "datasets/iris.csv")
-    test_rows = split_indices(150, [0.0, 0.2], __import__("nncli").data._rng(0, 2), p.preprocessor.label_indices(t.columns["species"]))[2]
+    test_rows = split_indices(150, [0.0, 0.2], __import__("nncli.data.prepare", fromlist=["_rng"])._rng(0, 2), p.preprocessor.label_indices(t.columns["species"]))[2]
     write_csv(tmp_path / "test.csv", list(t.columns), [[t.columns[c][i] for c in t.columns] for i in test_rows])
     rep = json.loads(cli("evaluate", tmp_path / "run", tmp_path / "test.csv", "--json").stdout)
     assert rep["n_samples"] == 30
@@ -380,7 +380,7 @@ def test_evaluate_matches_metrics_json_test_split(tmp_path, root, cli):
 # ---------------------------------------------------------------- data larger than memory
 def test_lazy_training_never_copies_the_full_array(tmp_path, monkeypatch, cli):
     from nncli import training
-    from nncli.memmap import LazyRows
+    from nncli.data.memmap import LazyRows
 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(600, 4)).astype(np.float32)

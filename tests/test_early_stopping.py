@@ -86,7 +86,7 @@ def test_no_early_stopping_runs_every_epoch():
 def test_the_early_stopped_epoch_leaves_no_resumable_checkpoint(tmp_path):
     # A checkpoint written after the stopping epoch would not know training had stopped: a run
     # killed before its commit would, resumed, train on past the early stop.
-    from nncli import rundir
+    from nncli.run import files as rundir
 
     seen = {}
 

@@ -68,7 +68,7 @@ def test_line_step_matches_hand_computation(cli, root):
 
 
 def test_step_n_continues_from_real_training(root):
-    from nncli.explain import explain_step
+    from nncli.inspect.explain import explain_step
     import nncli
 
     # After N-1 real steps the explained step starts from the weights training reached: for
@@ -81,7 +81,7 @@ def test_step_n_continues_from_real_training(root):
 
 
 def test_explain_multilayer_classification_records_consistent_numbers(root):
-    from nncli.explain import explain_step
+    from nncli.inspect.explain import explain_step
 
     rec = explain_step(root / "configs/iris.yaml", step=5, batch=6)
     assert rec.fused and rec.optimizer == "adam"

@@ -1,4 +1,4 @@
-"""Tests for nncli.generators and the bundled CSVs in datasets/."""
+"""Tests for nncli.data.generators and the bundled CSVs in datasets/."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from nncli import generators as g
+from nncli.data import generators as g
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 

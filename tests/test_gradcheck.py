@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nncli.cli.app import app
-from nncli.gradcheck import gradcheck
+from nncli.inspect.gradcheck import gradcheck
 from nncli.nn import activations, losses
 
 

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 import nncli
-from nncli import rundir
+from nncli.run import files as rundir
 
 ROOT = Path(__file__).resolve().parent.parent
 

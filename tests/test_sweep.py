@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from nncli import sweep as sw
+from nncli.sweep import core as sw
 from nncli.errors import ConfigError, NncliError, UsageError
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -586,7 +586,7 @@ def test_cli_ctrl_c_stops_cleanly_and_rerun_picks_up(tmp_path, root):
 
 
 def test_second_sweep_into_the_same_folder_is_refused(tmp_path):
-    from nncli import rundir
+    from nncli.run import files as rundir
     from nncli.errors import LockedError
 
     sweep = fake_sweep(tmp_path)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nncli
-from nncli.weights import weights_report
+from nncli.inspect.weights import weights_report
 
 TUTORIAL = Path(__file__).resolve().parent.parent / "configs" / "tutorial"
 

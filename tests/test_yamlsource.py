@@ -1,4 +1,4 @@
-"""Tests for nncli.yamlsource: positions, YAML errors, limits, overrides and error messages."""
+"""Tests for nncli.config.yamlsource: positions, YAML errors, limits, overrides and error messages."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from nncli.errors import ConfigError
-from nncli.yamlsource import (
+from nncli.config.yamlsource import (
     MAX_DEPTH,
     Source,
     apply_overrides,
@@ -290,7 +290,7 @@ def test_billion_laughs_is_refused(tmp_path):
 
 
 def test_many_plain_values_are_refused(monkeypatch):
-    import nncli.yamlsource as ys
+    import nncli.config.yamlsource as ys
 
     monkeypatch.setattr(ys, "MAX_NODES", 1000)  # the real limit is exercised by billion laughs
     text = "a: [" + ", ".join(["1"] * 1001) + "]\n"
@@ -350,7 +350,7 @@ def test_directory(tmp_path, monkeypatch):
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
-    import nncli.yamlsource as ys
+    import nncli.config.yamlsource as ys
 
     p = tmp_path / "secret.yaml"
     p.write_text(GOOD)

@@ -19,7 +19,7 @@ def config_command(
     with reporting():
         import yaml
 
-        from ..config import load_config
+        from ..config.schema import load_config
 
         cfg = load_config(config, list(set_))
         for w in cfg.warnings:

@@ -23,7 +23,7 @@ def convert_command(
 ) -> None:
     """Convert a CSV (numeric feature columns) to NumPy files, reading it in chunks."""
     with reporting():
-        from ..convert import convert
+        from ..data.convert import convert
         from ..errors import UsageError
 
         if dtype not in ("float32", "float64"):

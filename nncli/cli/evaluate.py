@@ -20,7 +20,7 @@ def evaluate_command(
     confusion matrix (classification), or MSE, MAE and R² (regression)."""
     with reporting():
         from ..api import load_run
-        from ..evaluation import evaluate_run, format_text, report_tables
+        from ..inspect.evaluation import evaluate_run, format_text, report_tables
 
         run = load_run(run_dir)
         report = evaluate_run(run, data)

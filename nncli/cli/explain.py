@@ -18,8 +18,8 @@ def explain_command(
 ) -> None:
     """Show one training step: z = W·x + b and a = f(z) per layer, the loss, ∂L/∂W and ∂L/∂b, the update."""
     with reporting():
-        from ..config import load_config
-        from ..explain import explain_step
+        from ..config.schema import load_config
+        from ..inspect.explain import explain_step
         from .render import Out
 
         cfg = load_config(config, list(set_))
@@ -28,7 +28,7 @@ def explain_command(
 
 
 def render(r, out) -> None:
-    from ..explain import ACTIVATION_FORMULAS
+    from ..inspect.explain import ACTIVATION_FORMULAS
     from .render import num, scalar
 
     sizes = " → ".join([str(r.layers[0].fan_in)] + [f"{l.units} {l.activation}" for l in r.layers])

@@ -18,9 +18,9 @@ def gradcheck_command(
 ) -> None:
     """Compare backprop's ∂L/∂W and ∂L/∂b with finite differences (float64); exit 1 above the tolerance."""
     with reporting():
-        from ..config import load_config
+        from ..config.schema import load_config
         from ..errors import CheckFailed
-        from ..gradcheck import gradcheck
+        from ..inspect.gradcheck import gradcheck
         from .render import Out
 
         cfg = load_config(config, list(set_))

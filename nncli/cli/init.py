@@ -25,8 +25,8 @@ def init_command(
     """Write a commented starter config (data from a built-in generator, so it runs anywhere)."""
     with reporting():
         from ..errors import UsageError
-        from ..rundir import write_text_atomic
-        from ..templates import render
+        from ..run.files import write_text_atomic
+        from ..config.templates import render
 
         if path.is_dir():
             raise UsageError(f"{path}: is a directory; give a file name, e.g. {path / 'config.yaml'}")

@@ -14,7 +14,7 @@ def plot_command(
 ) -> None:
     """Write loss.png (and decision.png for 2-input classification, fit.png for 1-input regression) into RUN_DIR."""
     with reporting():
-        from ..plot import plot_run
+        from ..inspect.plot import plot_run
 
         for path in plot_run(run_dir):
             print(f"wrote {path}")

@@ -22,7 +22,7 @@ def predict_command(
     with reporting():
         from ..api import load_run
         from ..errors import UsageError
-        from ..predict_io import FORMATS, predict_csv
+        from ..predicting import FORMATS, predict_csv
 
         if fmt not in FORMATS:
             raise UsageError(f"--format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")

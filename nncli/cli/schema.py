@@ -10,6 +10,6 @@ from .common import reporting
 def schema_command() -> None:
     """Print the config's JSON Schema (save it, then point the yaml-language-server modeline at it)."""
     with reporting():
-        from ..docs_config import schema_text
+        from ..config.docs import schema_text
 
         sys.stdout.write(schema_text())

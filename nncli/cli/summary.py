@@ -18,7 +18,7 @@ def summary_command(
 ) -> None:
     """Show each layer's input and output shape, activation, dropout and parameters, and the total."""
     with reporting():
-        from ..summary import layer_rows, plain_table, shape_text
+        from ..inspect.summary import layer_rows, plain_table, shape_text
 
         if target.is_dir():
             from ..api import load_run
@@ -29,7 +29,7 @@ def summary_command(
             run = load_run(target)
             cfg, n_inputs, inputs = run.config, run.preprocessor.n_inputs, run.preprocessor.input_names
         else:
-            from ..validation import validate_config
+            from ..config.validate import validate_config
 
             cfg, prepared = validate_config(target, set_)
             n_inputs, inputs = prepared.preprocessor.n_inputs, prepared.preprocessor.input_names

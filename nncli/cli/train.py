@@ -23,9 +23,9 @@ def train_command(
     """Train a network from a YAML config and write its run directory."""
     with reporting():
         from ..api import train
-        from ..config import load_config
+        from ..config.schema import load_config
         from ..errors import ConfigError
-        from ..progress import make_progress, print_summary
+        from .progress import make_progress, print_summary
 
         overrides = list(set_)
         if seed is not None:

@@ -18,7 +18,7 @@ def validate_command(
     """Check configs and their data without training: 'ok FILE' per good file, problems on stderr; exit 0 or 2."""
     with reporting():
         from ..errors import EXIT_USAGE, NncliError
-        from ..validation import validate_config
+        from ..config.validate import validate_config
 
         failed = False
         for path in configs:

@@ -15,7 +15,7 @@ def weights_command(
     """Print what the network learned: W (inputs × units) and b of every layer."""
     with reporting():
         from ..api import load_run
-        from ..weights import weights_report
+        from ..inspect.weights import weights_report
         from .render import Out, num
 
         r = weights_report(load_run(run_dir))

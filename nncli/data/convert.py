@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import read_csv_chunks
-from .errors import DataError, UsageError
+from .prepare import read_csv_chunks
+from ..errors import DataError, UsageError
 
 CHUNK_ROWS = 10_000
 
@@ -89,7 +89,7 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
             s = e
 
     if suffix == ".npz":
-        from .rundir import npz_bytes, write_bytes_atomic
+        from ..run.files import npz_bytes, write_bytes_atomic
 
         X = np.empty((n, len(names)), dtype)
         y = np.empty(n, ydtype)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NncliError
+from ..errors import NncliError
 
 INSTALL_HINT = "install nncli[plot]: pip install 'nncli[plot]'"
 
@@ -41,7 +41,7 @@ def _matplotlib():
 
 def plot_run(run_dir: str | Path) -> list[Path]:
     """Write the plots that fit this run; returns the paths written."""
-    from .api import load_run
+    from ..api import load_run
 
     Figure, Canvas = _matplotlib()
     run = load_run(run_dir)
@@ -56,7 +56,7 @@ def plot_run(run_dir: str | Path) -> list[Path]:
 
 
 def _save(fig, Canvas, target: Path) -> Path:
-    from .rundir import write_bytes_atomic
+    from ..run.files import write_bytes_atomic
 
     Canvas(fig)
     buf = io.BytesIO()
@@ -103,7 +103,7 @@ def _loss_figure(run, Figure):
 
 def _raw_points(run):
     """(X_raw, y) of the training and validation parts, regenerated from the config."""
-    from .data import prepare
+    from ..data.prepare import prepare
 
     prepared = prepare(run.config)
     pre = run.preprocessor

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 #: the loss formulas, in the thread's notation (ŷ the output, y the target, n the batch size)
 LOSS_FORMULAS = {
@@ -124,9 +124,9 @@ class StepRecord:
 
 def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> StepRecord:
     """Take ``step`` − 1 real training steps, then one explained step on the first ``batch`` rows."""
-    from .api import build_network, prepare_checked
-    from .data import _rng, class_weights
-    from .training import Trainer
+    from ..api import build_network, prepare_checked
+    from ..data.prepare import _rng, class_weights
+    from ..training import Trainer
 
     if step < 1:
         raise UsageError(f"--step: must be 1 or more, got {step}")

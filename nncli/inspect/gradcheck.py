@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 DEFAULT_TOLERANCE = 1e-6
 DEFAULT_EPSILON = 1e-6
@@ -88,10 +88,10 @@ def relative_error(numeric: np.ndarray, analytic: np.ndarray) -> float:
 
 def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, epsilon: float = DEFAULT_EPSILON,
               overrides=(), max_checked: int = MAX_CHECKED) -> GradcheckResult:
-    from .api import prepare_checked
-    from .data import _rng, class_weights
-    from .nn.network import LayerSpec, Network
-    from .training import make_loss
+    from ..api import prepare_checked
+    from ..data.prepare import _rng, class_weights
+    from ..nn.network import LayerSpec, Network
+    from ..training import make_loss
 
     if not tolerance > 0:
         raise UsageError(f"--tolerance: must be > 0, got {tolerance}")

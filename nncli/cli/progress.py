@@ -9,7 +9,7 @@ import math
 import sys
 import time
 
-from .training import Callback
+from ..training import Callback
 
 SPARK = "▁▂▃▄▅▆▇█"
 

@@ -148,7 +148,7 @@ _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.([A-Za-z_][A-Za-z0-9_]*|[0-9]+))
 
 def load_sweep_spec(path: str | os.PathLike) -> SweepSpec:
     """Read a sweep file; every problem is a ConfigError line with the file's line:column."""
-    from nncli import yamlsource  # noqa: PLC0415
+    from nncli.config import yamlsource  # noqa: PLC0415
 
     source = yamlsource.load_yaml(path)
     try:
@@ -459,7 +459,7 @@ def sweep_from_config(config_path: str | os.PathLike, grid: list[str], **spec_fi
     try:
         return SweepSpec.model_validate(fields)
     except ValidationError as e:
-        from nncli import yamlsource  # noqa: PLC0415
+        from nncli.config import yamlsource  # noqa: PLC0415
 
         raise UsageError("; ".join(yamlsource.format_validation_error(e, yamlsource.source_from_data(fields, "--grid"), SweepSpec))) from None
 
@@ -1006,7 +1006,7 @@ def run_sweep(
     trial_fn: TrialFn | None = None,
 ) -> SweepResult:
     """See :func:`_run_sweep`; a second sweep into the same folder fails at once (LockedError, exit 4)."""
-    from nncli import rundir  # noqa: PLC0415
+    from nncli.run import files as rundir  # noqa: PLC0415
 
     with rundir.locked(sweep.dir):
         return _run_sweep(sweep, workers=workers, scheduler=scheduler, reporter=reporter, trial_fn=trial_fn)
@@ -1030,7 +1030,7 @@ def _run_sweep(
     Raises ``Interrupted`` (exit 130/143) on Ctrl-C/SIGTERM after stopping the workers, and
     ``NncliError`` (exit 1) when no trial succeeded.
     """
-    from nncli.rundir import write_text_atomic  # noqa: PLC0415
+    from nncli.run.files import write_text_atomic  # noqa: PLC0415
 
     trial_fn = trial_fn or train_trial
     reporter = reporter or Reporter()
@@ -1171,7 +1171,7 @@ def _run_sweep(
                 if method == "forkserver":
                     # The fork server imports NumPy and nncli once (with BLAS_ENV already set, as
                     # below); each worker is then a fork of it and starts with them loaded.
-                    multiprocessing.set_forkserver_preload(["nncli.api", "nncli.sweep"])
+                    multiprocessing.set_forkserver_preload(["nncli.api", "nncli.sweep.core"])
                 pools: list[Any] = []
 
                 def new_pool() -> Any:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 RELEASE_BYTES = 64 << 20
 STATS_CHUNK_BYTES = 8 << 20
@@ -186,7 +186,7 @@ def column_stats(source: MappedNpy, rows: np.ndarray, cols: np.ndarray | None, n
 def prepare_memmap(cfg):
     """The `prepare` of data.py for an .npy X with data.y_path: same splits, same Preprocessor,
     but the training features stay on disk (a LazyRows)."""
-    from .data import (PreparedData, Preprocessor, Split, _check_readable_file, _label_text, _python_label,
+    from .prepare import (PreparedData, Preprocessor, Split, _check_readable_file, _label_text, _python_label,
                        _rng, file_split, split_indices)
 
     dcfg = cfg.data

@@ -9,7 +9,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .errors import RunDirError
+from ..errors import RunDirError
 
 PREPROCESSING_KEYS = ("task", "features", "targets", "categories", "scaling", "offset", "scale", "classes", "fill")
 SCALINGS = ("standardize", "minmax", "none")
@@ -88,7 +88,7 @@ def check_preprocessing(obj: dict, path: Path, cfg) -> None:
 
 def parse_history(text: str, path: Path):
     """history.csv -> History, with the line of the first bad cell in the message."""
-    from .training import History
+    from ..training import History
 
     lines = text.splitlines()
     if not lines or not lines[0].strip():

@@ -16,9 +16,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import metrics as M
-from .data import Table, _label_text, read_csv_chunks, read_npz_xy
-from .errors import DataError
+from .. import metrics as M
+from ..data.prepare import Table, _label_text, read_csv_chunks, read_npz_xy
+from ..errors import DataError
 
 CHUNK_ROWS = 10_000
 
@@ -57,7 +57,7 @@ def _npz_table(run, path: Path, display: str) -> Table:
 
 def evaluate_run(run, data: str, chunk_rows: int = CHUNK_ROWS) -> dict[str, Any]:
     """Evaluate ``run`` (nncli.api.Run) on the labelled file ``data``; returns the report."""
-    from .training import make_loss
+    from ..training import make_loss
 
     pre, net = run.preprocessor, run.network
     loss = make_loss(run.config)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import LockedError, RunDirError, UsageError
+from ..errors import LockedError, RunDirError, UsageError
 
 RUN_FILES = ("config.yaml", "weights.npz", "preprocessing.json", "history.csv", "metrics.json")
 CHECKPOINT_ARRAYS = "checkpoint.npz"

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
 from . import yamlsource
-from .errors import ConfigError
-from .generators import GeneratorParams
-from .nn import activations, initializers, losses
+from ..errors import ConfigError
+from ..data.generators import GeneratorParams
+from ..nn import activations, initializers, losses
 
 ActivationName = Literal[activations.names()]  # type: ignore[valid-type]
 InitializerName = Literal[initializers.names()]  # type: ignore[valid-type]

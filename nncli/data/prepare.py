@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 MAX_FIELD = 1 << 20
@@ -45,7 +45,7 @@ class Table:
     def require(self, names: list[str], what: str, hint: str = "") -> None:
         absent = [n for n in names if n not in self.columns]
         if absent:
-            from .yamlsource import did_you_mean
+            from ..config.yamlsource import did_you_mean
 
             parts = []
             for n in absent:
@@ -543,7 +543,7 @@ def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> 
 
     ``wanted`` pairs column names with their key in data (target, features); every absent column
     is reported at once."""
-    from .yamlsource import did_you_mean, dotted
+    from ..config.yamlsource import did_you_mean, dotted
 
     lines = []
     for names, key in wanted:

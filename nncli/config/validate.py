@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .api import prepare_checked
-from .config import Config, load_config
-from .data import PreparedData
+from ..api import prepare_checked
+from .schema import Config, load_config
+from ..data.prepare import PreparedData
 
 
 def validate_config(path: str | Path, overrides=()) -> tuple[Config, PreparedData]:

@@ -1,0 +1,1 @@
+"""Data in: readers, preprocessing, preparation (splits, class weights, checks), memmap, generators, convert."""

@@ -1,0 +1,1 @@
+"""Looking into a network: explain, gradcheck, weights, summary, plot, evaluation."""

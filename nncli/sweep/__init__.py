@@ -1,0 +1,1 @@
+"""Sweeps: spec, expansion, trial ids, executors (sequential, processes, Dask), results."""
