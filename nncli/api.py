@@ -213,10 +213,10 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     out: run directory (None: the config's output.dir, default runs/<name>; False: write nothing).
     """
     cfg, prepared = prepare_checked(config, overrides, data)
-    from .data.prepare import _rng
+    from .seeding import Stream, rng as seeded_rng
 
     pre = prepared.preprocessor
-    network = build_network(cfg, pre.n_inputs, _rng(cfg.seed, 0))
+    network = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
     n_classes = len(pre.classes) if pre.task == "classification" else None
     cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None
     validation = (prepared.validation.X, prepared.validation.y) if prepared.validation is not None else None

@@ -93,7 +93,7 @@ class Trainer:
 
     def __init__(self, cfg, network: Network, X, y, *, validation=None, class_weights=None,
                  callbacks: list[Callback] | None = None, n_classes: int | None = None):
-        from .data.prepare import _rng
+        from .seeding import Stream, rng as seeded_rng
 
         self.cfg, self.network = cfg, network
         self.X, self.y = X, y
@@ -104,8 +104,8 @@ class Trainer:
         self.loss = make_loss(cfg)
         self.optimizer = make_optimizer(cfg, network)
         self.schedule = make_schedule(cfg)
-        self.shuffle_rng = _rng(cfg.seed, 1)
-        self.network.dropout_rng = _rng(cfg.seed, 3)
+        self.shuffle_rng = seeded_rng(cfg.seed, Stream.SHUFFLE)
+        self.network.dropout_rng = seeded_rng(cfg.seed, Stream.DROPOUT)
         self.metric_names = cfg.metrics_tracked()
         self.history = History()
         self.epoch = 0  # completed epochs

@@ -475,11 +475,11 @@ def test_dropout_stream_alone_changes_training():
     data = _blobs()
     cfg = config_from_dict(DROPOUT_CFG)
     from nncli.api import build_network
-    from nncli.data.prepare import _rng
+    from nncli.seeding import Stream, rng as seeded_rng
 
     results = []
     for dropout_seed in (None, 123):
-        net = build_network(cfg, 2, _rng(cfg.seed, 0))
+        net = build_network(cfg, 2, seeded_rng(cfg.seed, Stream.INIT))
         tr = Trainer(cfg, net, data[0].astype(np.float32), data[1], n_classes=3)
         if dropout_seed is not None:
             net.dropout_rng = np.random.default_rng(dropout_seed)
@@ -620,14 +620,14 @@ def test_class_weight_mapping_from_yaml_with_int_and_text_labels(tmp_path):
             "training: {epochs: 1, batch_size: full, shuffle: false, loss: binary_crossentropy, dtype: float64,\n"
             "           optimizer: {name: sgd, learning_rate: 0.1}, class_weight: %s}\n")
     from nncli.api import build_network
-    from nncli.data.prepare import _rng
+    from nncli.seeding import Stream, rng as seeded_rng
 
     for name, csv_name, mapping, c in (("ints", "d.csv", "{0: 1, 1: 4}", {0: 1.0, 1: 4.0}),
                                        ("floats", "d.csv", "{1.0: 4}", {0: 1.0, 1: 4.0}),
                                        ("text", "t.csv", "{cat: 4}", {0: 4.0, 1: 1.0})):  # classes sorted: cat, dog
         (tmp_path / f"{name}.yaml").write_text(base % (csv_name, mapping))
         cfg = load_config(tmp_path / f"{name}.yaml")
-        w0 = build_network(cfg, 2, _rng(cfg.seed, 0)).layers[0]
+        w0 = build_network(cfg, 2, seeded_rng(cfg.seed, Stream.INIT)).layers[0]
         run = nncli.train(cfg, out=False)
         labels = (1 - yc) if name == "text" else yc  # class index: cat (yc=1) → 0, dog → 1
         p = 1 / (1 + np.exp(-(Xc @ w0.W[:, 0] + w0.b[0])))
@@ -668,9 +668,10 @@ def test_metrics_are_configurable_and_land_in_history_csv(tmp_path):
     assert header == ["epoch", "train_loss", "train_mae", "train_r2", "val_loss", "val_mae", "val_r2", "lr", "seconds"]
     # the last row's val metrics are those of the final weights, computed by hand here
     Xs = run.preprocessor.scale_features(Xr, run.network.dtype)
-    from nncli.data.prepare import _rng, split_indices
+    from nncli.data.prepare import split_indices
+    from nncli.seeding import Stream, rng as seeded_rng
 
-    _, val_rows, _ = split_indices(len(Xr), [0.25, 0.0], _rng(0, 2))
+    _, val_rows, _ = split_indices(len(Xr), [0.25, 0.0], seeded_rng(0, Stream.SPLIT))
     pred = run.network.predict_output(Xs[val_rows])[:, 0].astype(np.float64)
     truth = yr[val_rows]
     last = _history_csv(tmp_path / "run")[-1]

@@ -16,6 +16,7 @@ from nncli.run import files as rundir
 from nncli.config import config_from_dict
 from nncli.data.prepare import prepare, read_csv, read_csv_chunks, split_indices
 from nncli.errors import DataError
+from nncli.seeding import Stream, rng as seeded_rng
 
 
 def cfg_dict(data: dict, *, loss="cross_entropy", out=None, units=None, epochs=3, batch=16, **training):
@@ -369,7 +370,7 @@ def test_evaluate_matches_metrics_json_test_split(tmp_path, root, cli):
     run = nncli.train(cfg(tmp_path, d, epochs=5), out=tmp_path / "run")
     p = prepare(cfg(tmp_path, d))
     t = read_csv(root / "datasets/iris.csv")
-    test_rows = split_indices(150, [0.0, 0.2], __import__("nncli.data.prepare", fromlist=["_rng"])._rng(0, 2), p.preprocessor.label_indices(t.columns["species"]))[2]
+    test_rows = split_indices(150, [0.0, 0.2], seeded_rng(0, Stream.SPLIT), p.preprocessor.label_indices(t.columns["species"]))[2]
     write_csv(tmp_path / "test.csv", list(t.columns), [[t.columns[c][i] for c in t.columns] for i in test_rows])
     rep = json.loads(cli("evaluate", tmp_path / "run", tmp_path / "test.csv", "--json").stdout)
     assert rep["n_samples"] == 30

@@ -187,7 +187,8 @@ def prepare_memmap(cfg):
     """The `prepare` of data.py for an .npy X with data.y_path: same splits, same Preprocessor,
     but the training features stay on disk (a LazyRows)."""
     from .prepare import (PreparedData, Preprocessor, Split, _check_readable_file, _label_text, _python_label,
-                       _rng, file_split, split_indices)
+                       file_split, split_indices)
+    from ..seeding import Stream, rng as seeded_rng
 
     dcfg = cfg.data
     dtype = np.dtype(cfg.training.dtype)
@@ -239,7 +240,7 @@ def prepare_memmap(cfg):
         targets = np.ascontiguousarray(y2, dtype=dtype)
 
     fractions = [0.0 if dcfg.validation else dcfg.validation_split, 0.0 if dcfg.test else dcfg.test_split]
-    train_rows, val_rows, test_rows = split_indices(n, fractions, _rng(cfg.seed, 2), labels)
+    train_rows, val_rows, test_rows = split_indices(n, fractions, seeded_rng(cfg.seed, Stream.SPLIT), labels)
     if len(train_rows) == 0:
         raise DataError(f"{display}: no rows left for training after the validation/test split")
     mean, std, lo, hi = column_stats(source, train_rows, cols, features)

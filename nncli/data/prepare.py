@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..seeding import Stream, rng as seeded_rng
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 MAX_FIELD = 1 << 20
@@ -447,11 +448,6 @@ class PreparedData:
     source: str = ""
 
 
-def _rng(seed: int, stream: int) -> np.random.Generator:
-    """Independent seeded streams: 0 init, 1 shuffle, 2 split, 3 dropout, 4 generator data."""
-    return np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[stream])
-
-
 def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedData:
     """Read the configured data (or the given arrays), split it and fit the preprocessing."""
     dcfg = cfg.data
@@ -462,7 +458,7 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
     elif dcfg.generator is not None:
         from . import generators
 
-        X, y = generators.generate(dcfg.generator, _rng(cfg.seed, 4))
+        X, y = generators.generate(dcfg.generator, seeded_rng(cfg.seed, Stream.GENERATOR))
         spec = generators.get(dcfg.generator.name)
         table = _arrays_table(X, y, f"generator {dcfg.generator.name}", cfg, spec.feature_names(dcfg.generator))
     elif dcfg.path is not None:
@@ -505,7 +501,7 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
                             f"classification needs at least two")
     # splits: separate files win over fractions
     fractions = [0.0 if dcfg.validation else dcfg.validation_split, 0.0 if dcfg.test else dcfg.test_split]
-    train_rows, val_rows, test_rows = split_indices(table.n_rows, fractions, _rng(cfg.seed, 2), labels)
+    train_rows, val_rows, test_rows = split_indices(table.n_rows, fractions, seeded_rng(cfg.seed, Stream.SPLIT), labels)
     if len(train_rows) == 0:
         raise DataError(f"{table.path}: no rows left for training after the validation/test split")
     train_t = table.take(train_rows)

@@ -125,7 +125,8 @@ class StepRecord:
 def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> StepRecord:
     """Take ``step`` − 1 real training steps, then one explained step on the first ``batch`` rows."""
     from ..api import build_network, prepare_checked
-    from ..data.prepare import _rng, class_weights
+    from ..data.prepare import class_weights
+    from ..seeding import Stream, rng as seeded_rng
     from ..training import Trainer
 
     if step < 1:
@@ -134,7 +135,7 @@ def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> Step
         raise UsageError(f"--batch: must be 1 or more, got {batch}")
     cfg, prepared = prepare_checked(config, overrides)
     pre = prepared.preprocessor
-    network = build_network(cfg, pre.n_inputs, _rng(cfg.seed, 0))
+    network = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
     n_classes = len(pre.classes) if pre.task == "classification" else None
     cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None
     X, y = prepared.train.X, prepared.train.y

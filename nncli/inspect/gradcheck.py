@@ -89,7 +89,8 @@ def relative_error(numeric: np.ndarray, analytic: np.ndarray) -> float:
 def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, epsilon: float = DEFAULT_EPSILON,
               overrides=(), max_checked: int = MAX_CHECKED) -> GradcheckResult:
     from ..api import prepare_checked
-    from ..data.prepare import _rng, class_weights
+    from ..data.prepare import class_weights
+    from ..seeding import Stream, rng as seeded_rng
     from ..nn.network import LayerSpec, Network
     from ..training import make_loss
 
@@ -100,7 +101,7 @@ def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, e
     cfg, prepared = prepare_checked(config, overrides)
     pre = prepared.preprocessor
     specs = [LayerSpec(l.units, l.activation, 0.0, l.initializer) for l in cfg.model.layers]
-    net = Network(pre.n_inputs, specs, dtype=np.float64, rng=_rng(cfg.seed, 0))
+    net = Network(pre.n_inputs, specs, dtype=np.float64, rng=seeded_rng(cfg.seed, Stream.INIT))
     X = np.asarray(prepared.train.X[:batch], dtype=np.float64)
     y = prepared.train.y[:batch]
     if pre.task == "regression":
