@@ -24,6 +24,9 @@ from ..errors import DataError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 MAX_FIELD = 1 << 20
+#: Longest line (characters) a CSV may have: reading stops there, so input without line breaks
+#: (/dev/zero, a binary file, an endless stream on stdin) cannot grow memory without limit.
+MAX_LINE = 1 << 24
 
 
 @dataclass
@@ -130,7 +133,7 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
     """The one CSV parser: header checks, then Tables of ``chunk_rows`` rows (None: all in one)."""
     csv.field_size_limit(MAX_FIELD)
     try:
-        reader = csv.reader(fh, delimiter=delimiter)
+        reader = csv.reader(_bounded_lines(fh, display), delimiter=delimiter)
         try:
             header = next(reader)
         except StopIteration:
@@ -183,6 +186,24 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
         raise DataError(f"{display}: has a header but no data rows")
 
 
+def _bounded_lines(fh, display: str):
+    """The lines of a text stream, each read with a length limit (MAX_LINE): a line that reaches it
+    is an error instead of a string as long as the input. (csv.field_size_limit bounds a field,
+    but only after the file iterator has read the whole line.)"""
+    readline, number = fh.readline, 0
+    while True:
+        line = readline(MAX_LINE + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE and line[-1] not in "\r\n":
+            if "\x00" in line:
+                raise DataError(f"{display}:{number}: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
+            raise DataError(f"{display}:{number}: line is longer than {MAX_LINE} characters (no line break); "
+                            f"this is not a CSV with one row per line — check the file (binary or endless input?)")
+        yield line
+
+
 def _table_from_rows(display: str, header: list[str], rows: list[list[str]], lines: list[int],
                      text_columns=frozenset()) -> Table:
     width = len(header)
@@ -210,6 +231,8 @@ def read_npz_xy(path: Path, display: str) -> tuple[np.ndarray, np.ndarray, list[
         with np.load(path, allow_pickle=False) as z:
             if "X" not in z.files or "y" not in z.files:
                 raise DataError(f"{display}: an .npz data file needs arrays 'X' and 'y' (found: {', '.join(z.files) or 'none'})")
+            wanted = [n for n in ("X", "y", "features") if n in z.files]
+            _check_npz_sizes(z, wanted, display)  # before anything is inflated
             X, y = z["X"], z["y"]
             features = z["features"] if "features" in z.files else None  # nncli data convert
     except DataError:
@@ -224,6 +247,48 @@ def read_npz_xy(path: Path, display: str) -> tuple[np.ndarray, np.ndarray, list[
     if names is not None and X.ndim == 2 and len(names) != X.shape[1]:
         raise DataError(f"{display}: 'features' names {len(names)} columns but X has {X.shape[1]}")
     return X, y, names
+
+
+def memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _check_npz_sizes(z, names: list[str], display: str) -> None:
+    """Check the arrays ``names`` of an open .npz (numpy NpzFile) before numpy inflates them: numpy
+    allocates the shape an .npy header declares, so a small compressed file could claim terabytes.
+    Each header must fit in what the archive holds for it, and all of them in physical memory."""
+    total = 0
+    for name in names:
+        member = name + ".npy"
+        if member not in z.zip.namelist():
+            continue  # not an .npy member: numpy does not read it as an array
+        info = z.zip.getinfo(member)
+        with z.zip.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                continue  # numpy reads or refuses other versions itself, with its own message
+            header_len = fh.tell()
+        if dtype.hasobject:
+            continue  # np.load refuses it (allow_pickle=False)
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        held = max(0, info.file_size - header_len)
+        if nbytes > held:
+            raise DataError(f"{display}: array {name!r} claims shape {shape} ({nbytes} bytes) but the file holds "
+                            f"{held}; damaged or truncated — write it again")
+        total += nbytes
+    memory = memory_bytes()
+    if memory is not None and total > memory:
+        raise DataError(f"{display}: its arrays take {total} bytes in memory, more than this machine has ({memory}); "
+                        f"for data larger than memory save X and y as .npy files and set data.path and data.y_path "
+                        f"(read memory-mapped)")
 
 
 def table_from_arrays(X: np.ndarray, y: np.ndarray, path: str, target: str | list[str] | None = None,
