@@ -292,7 +292,7 @@ def load_file(cfg, path: str) -> Table:
 def _read_numpy(cfg, path: Path, display: str) -> Table:
     if path.suffix.lower() != ".npz":
         check_readable_file(path, display)
-        # An .npy data.path with data.y_path never gets here (memmap.py maps it); any other .npy has no
+        # An .npy data.path with data.y_path never gets here (_prepare_memmap maps it); any other .npy has no
         # targets: data.y_path belongs to data.path, never to a validation or test file.
         if cfg.data.y_path is None:
             raise DataError(f"{display}: an .npy file holds only features; set data.y_path to the targets .npy")

@@ -2,10 +2,13 @@
 they return, a set of named columns with the file line of every row (for positioned messages).
 
 Shapes: a Table's columns are 1-D arrays of n_rows values: float64 for numeric columns, a numpy
-unicode array for text. The CSV readers share one parser (``_csv_tables``) in two stages: records
-(header checks, field counts, NULs, line numbers) and chunks of records -> Table
-(``_table_from_rows``: missing tokens, numeric or text columns). A faster chunk parser replaces the
-second stage and keeps the first stage's messages for the chunks it cannot parse.
+unicode array for text. read_csv, read_csv_stream and read_csv_chunks share one parser
+(``_csv_tables``, a generator of Tables), built from parts a faster reader reuses: lines read with
+a length limit (``_bounded_lines``, so no input grows memory without bound), the header checks
+(``_checked_header``), record checks with line numbers (field counts, NULs, runaway quotes), and
+chunk of records -> Table (``_table_from_rows``: missing tokens, numeric or text columns). A fast
+numeric path replaces the last two for the chunks it can parse and falls back to them for a chunk
+it cannot, so every message keeps its line and column.
 
 Nothing here knows the config: callers pass display names and target names.
 """
@@ -130,7 +133,9 @@ def read_csv_chunks(source, display: str | None = None, chunk_rows: int = 10_000
 
 
 def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_columns=frozenset()):
-    """The one CSV parser: header checks, then Tables of ``chunk_rows`` rows (None: all in one)."""
+    """The one CSV parser behind read_csv, read_csv_stream and read_csv_chunks: header checks, then
+    Tables of ``chunk_rows`` rows (None: all in one). A faster reader replaces this generator (same
+    arguments, same Tables, same messages: _checked_header, _bounded_lines, _table_from_rows)."""
     csv.field_size_limit(MAX_FIELD)
     try:
         reader = csv.reader(_bounded_lines(fh, display), delimiter=delimiter)
@@ -138,18 +143,7 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
             header = next(reader)
         except StopIteration:
             raise DataError(f"{display}: the file is empty; expected a header row and data rows") from None
-        if "\x00" in ",".join(header):
-            raise DataError(f"{display}:1: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
-        header = [h.strip() for h in header]
-        if not any(header):
-            raise DataError(f"{display}:1: the header row is empty")
-        seen: set[str] = set()
-        for i, name in enumerate(header):
-            if not name:
-                raise DataError(f"{display}:1: column {i + 1} has no name in the header")
-            if name in seen:
-                raise DataError(f"{display}:1: column name {name!r} appears twice in the header")
-            seen.add(name)
+        header = _checked_header(header, display)
         rows: list[list[str]] = []
         lines: list[int] = []
         width = len(header)
@@ -184,6 +178,24 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
         yield _table_from_rows(display, header, rows, lines, text_columns)
     elif not any_rows:
         raise DataError(f"{display}: has a header but no data rows")
+
+
+def _checked_header(header: list[str], display: str) -> list[str]:
+    """The column names of a CSV's first record, stripped; an empty, unnamed or repeated name is an
+    error at line 1. (Any CSV reader, fast or not, starts here.)"""
+    if "\x00" in ",".join(header):
+        raise DataError(f"{display}:1: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise DataError(f"{display}:1: the header row is empty")
+    seen: set[str] = set()
+    for i, name in enumerate(header):
+        if not name:
+            raise DataError(f"{display}:1: column {i + 1} has no name in the header")
+        if name in seen:
+            raise DataError(f"{display}:1: column name {name!r} appears twice in the header")
+        seen.add(name)
+    return header
 
 
 def _bounded_lines(fh, display: str):
