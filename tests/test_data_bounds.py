@@ -123,3 +123,16 @@ class _Prefixed(io.RawIOBase):
         data = self.rest.read(len(buf))
         buf[:len(data)] = data
         return len(data)
+
+
+def test_targets_npy_whose_header_claims_terabytes_is_refused_before_allocating(tmp_path):
+    from nncli.data.memmap import read_npy
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    (tmp_path / "y.npy").write_bytes(header.getvalue() + b"\0" * 64)
+    with pytest.raises(DataError, match=r"y\.npy: truncated or damaged \.npy file \(its header claims shape "
+                                        r"\(1000000000000,\), 8000000000000 bytes, but the file holds 64\); write it again$"):
+        read_npy(tmp_path / "y.npy", str(tmp_path / "y.npy"))
+    np.save(tmp_path / "ok.npy", np.arange(5))
+    assert read_npy(tmp_path / "ok.npy", "ok.npy").tolist() == [0, 1, 2, 3, 4]

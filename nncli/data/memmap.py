@@ -39,6 +39,26 @@ def npy_problem(display: str, exc: Exception) -> str:
     return f"{display}: not a readable NumPy file ({text})"
 
 
+def read_npy(path: Path, display: str) -> np.ndarray:
+    """A whole .npy file in memory (the targets of data.y_path). The header's shape is checked
+    against the file's size first: numpy allocates what the header claims before reading, so a
+    damaged header could ask for terabytes."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version in header:
+                shape, _, dtype = header[version](fh)
+                held = max(0, os.fstat(fh.fileno()).st_size - fh.tell())
+                nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if not dtype.hasobject and nbytes > held:
+                    raise DataError(f"{display}: truncated or damaged .npy file (its header claims shape {shape}, "
+                                    f"{nbytes} bytes, but the file holds {held}); write it again")
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(npy_problem(display, exc)) from None
+
+
 class MappedNpy:
     """A read-only memory map of an .npy file (``np.load(mmap_mode="r")``) and the rows it gives.
 

@@ -214,7 +214,7 @@ def _prepare_memmap(cfg) -> PreparedData:
     """``prepare`` for an .npy X with data.y_path: the same splits, labels and Preprocessor, but the
     training features stay on disk (a memmap.LazyRows) and the scaling is fitted from statistics
     streamed over the training rows."""
-    from .memmap import LazyRows, MappedNpy, column_stats, npy_problem
+    from .memmap import LazyRows, MappedNpy, column_stats, read_npy
 
     dcfg = cfg.data
     dtype = np.dtype(cfg.training.dtype)
@@ -226,10 +226,7 @@ def _prepare_memmap(cfg) -> PreparedData:
     ypath = cfg.resolve_path(dcfg.y_path)
     ydisplay = str(ypath)
     check_readable_file(ypath, ydisplay)
-    try:
-        y = np.load(ypath, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(npy_problem(ydisplay, exc)) from None
+    y = read_npy(ypath, ydisplay)
     if len(y) != n:
         raise DataError(f"{ydisplay}: has {len(y)} rows but {display} has {n}; they must match row for row")
 
