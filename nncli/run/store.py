@@ -116,8 +116,9 @@ def train_unsaved(trainer, *, handle_signals: bool) -> None:
 
 
 def final_metrics(cfg, trainer, splits: dict[str, Any], preprocessor, resumed_from: int | None) -> dict:
-    """metrics.json: the final loss and metrics of every split ({"train": X,y pair or Split ...}),
-    how training went, and what produced it (seed, overrides, versions)."""
+    """What metrics.json holds: the final loss and metrics of each split (``splits``: label ->
+    object with .X (n, n_inputs) and .y, or None when absent), how training went (epochs, early
+    stop, resumed from), and what produced it (seed, overrides, versions)."""
     from .. import __version__
     from ..training import evaluate
 
