@@ -217,12 +217,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
 
     pre = prepared.preprocessor
     network = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
-    n_classes = len(pre.classes) if pre.task == "classification" else None
-    cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None
-    validation = (prepared.validation.X, prepared.validation.y) if prepared.validation is not None else None
-    cbs = list(callbacks or [])
-    trainer = Trainer(cfg, network, prepared.train.X, prepared.train.y, validation=validation,
-                      class_weights=cw, callbacks=cbs, n_classes=n_classes)
+    trainer = Trainer.from_prepared(cfg, network, prepared, callbacks=list(callbacks or []))
     if out is False:
         with _signals_stop(trainer, handle_signals):
             trainer.run()
