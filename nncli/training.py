@@ -214,7 +214,7 @@ class Trainer:
         if not math.isfinite(loss):
             raise DivergedError(self._diverged(f"the loss became {float(loss)}", self.epoch, self.step_in_epoch,
                                                self.n_batches, self.optimizer.learning_rate))
-        self.network.backward(self.delta, fused=self.fused)
+        self.backward()
         if watch is not None:
             watch("backward")
         self.regularize()
@@ -222,6 +222,13 @@ class Trainer:
             watch("regularized")
         self.optimizer.step(self.network.params, self.network.grads)
         return loss
+
+    def first_rows(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The first k training rows in file order, as ``step()`` takes a batch: X (k, n_inputs)
+        contiguous, prepared targets, per-sample weights or None (memory-mapped data read here)."""
+        X = self.X[:k] if isinstance(self.X, np.ndarray) else self.X.rows(np.arange(k))
+        w = None if self.sample_weights is None else self.sample_weights[:k]
+        return np.ascontiguousarray(X), self.targets[:k], w
 
     def start_epoch(self) -> float:
         """Set the optimizer's learning rate for the current epoch (``self.epoch``) and return it."""

@@ -114,3 +114,19 @@ def test_step_is_what_the_loop_takes():
             trainer.step(trainer.X[s:s + 16], trainer.targets[s:s + 16], trainer.sample_weights[s:s + 16])
         trainer.epoch += 1
     np.testing.assert_array_equal(trainer.network.params, run.network.params)
+
+
+def test_explain_and_gradcheck_read_memory_mapped_rows(tmp_path):
+    """.npy data is memory-mapped (rows gathered per batch): the explained batch is read the same way."""
+    from nncli.inspect.gradcheck import gradcheck
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", (X[:, 0] > 0).astype(np.int64))
+    cfg = {"name": "mm", "data": {"path": str(tmp_path / "X.npy"), "y_path": str(tmp_path / "y.npy")},
+           "model": {"layers": [{"units": 4, "activation": "tanh"}, {"units": 2, "activation": "softmax"}]},
+           "training": {"epochs": 1, "batch_size": 10, "loss": "cross_entropy"}}
+    rec = explain_step(cfg, step=2, batch=3)
+    assert rec.X.shape == (3, 3)
+    assert gradcheck(cfg, batch=5).passed

@@ -118,9 +118,7 @@ def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> Step
     epoch = trainer.epoch  # completed epochs (0-based index of the current one)
     trainer.start_epoch()  # the learning rate of the epoch the step belongs to
 
-    Xb = np.ascontiguousarray(trainer.X[:batch])
-    yb = trainer.targets[:batch]
-    weights = None if trainer.sample_weights is None else trainer.sample_weights[:batch]
+    Xb, yb, weights = trainer.first_rows(batch)
     layers = [LayerStep(i, l.fan_in, l.units, l.activation_name, l.activation.formula, l.activation.derivative,
                         l.dropout, x=None, W=l.W.copy(), b=l.b.copy(), z=None, a=None)
               for i, l in enumerate(network.layers)]

@@ -106,11 +106,10 @@ def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, e
     pre = prepared.preprocessor
     net = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
     trainer = Trainer.from_prepared(cfg, net, prepared)
-    X = np.asarray(trainer.X[:batch], dtype=np.float64)
-    y = trainer.targets[:batch]
+    X, y, weights = trainer.first_rows(batch)
+    X = np.asarray(X, dtype=np.float64)
     if y.dtype.kind == "f":
         y = np.asarray(y, dtype=np.float64)
-    weights = None if trainer.sample_weights is None else trainer.sample_weights[:batch]
     n = len(X)
     loss = trainer.loss
 
