@@ -526,7 +526,7 @@ def test_cli_sweep_file(tmp_path, cli):
         (["base.yaml"], "needs at least one --grid"),
         (["base.yaml", "--grid", "nokey"], "--grid nokey"),
         (["missing.yaml", "--grid", "a.b=1"], "missing.yaml: no such file"),
-        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "--direction up"),
+        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "'--direction': 'up' is not one of"),
         (["bad.yaml"], "bad.yaml:2:1: grid: unknown key — did you mean 'grid'?"),
         (["adir"], "adir: is a directory"),
         (["broken.yaml"], "broken.yaml:3:1: YAML syntax error"),
