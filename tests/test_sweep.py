@@ -543,14 +543,14 @@ def test_cli_usage_errors(tmp_path, cli, args, fragment):
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) <= 2
 
 
-def test_cli_scheduler_without_dask(tmp_path, cli):
+def test_cli_scheduler_without_dask(tmp_path, cli_subprocess):
     fake = tmp_path / "nodask"
     (fake / "distributed").mkdir(parents=True)
     (fake / "distributed" / "__init__.py").write_text("raise ImportError('No module named distributed')\n")
     (tmp_path / "base.yaml").write_text(BASE)
     import os as _os
 
-    r = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
+    r = cli_subprocess("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
             env={"PYTHONPATH": f"{fake}{_os.pathsep}{Path(__file__).parent.parent}"})
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["--scheduler needs Dask: install nncli[dask] (pip install 'nncli[dask]')"]
