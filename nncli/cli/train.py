@@ -26,7 +26,7 @@ def train_command(
     with reporting():
         from ..api import train
         from ..config.schema import load_config
-        from ..errors import ConfigError
+        from ..errors import ConfigError, DivergedError, Interrupted
         from .progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -49,6 +49,23 @@ def train_command(
             for w in cfg.warnings:
                 print(w, file=sys.stderr)
         progress = make_progress(quiet)
-        run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume, handle_signals=True)
+        try:
+            run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume,
+                        handle_signals=True)
+        except (Interrupted, DivergedError) as exc:
+            if exc.checkpoint is not None:  # a checkpoint was kept: say how to continue from it
+                command = resume_command(config, out)
+                exc.message += (f"; continue with: {command}" if isinstance(exc, Interrupted)
+                                else f": after the change, continue with: {command}")
+            raise
         if not quiet:
             print_summary(run)
+
+
+def resume_command(config: Path, out: Optional[Path]) -> str:
+    """The command that continues an interrupted training: the config as typed, and --out only
+    when it was given (otherwise the config's output.dir names the same run)."""
+    import shlex
+
+    return (f"nncli train {shlex.quote(str(config))} --resume"
+            + (f" --out {shlex.quote(str(out))}" if out is not None else ""))
