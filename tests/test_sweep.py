@@ -528,7 +528,7 @@ def test_cli_sweep_file(tmp_path, cli):
         (["base.yaml"], "needs at least one --grid"),
         (["base.yaml", "--grid", "nokey"], "--grid nokey"),
         (["missing.yaml", "--grid", "a.b=1"], "missing.yaml: no such file"),
-        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "--direction up"),
+        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "'--direction': 'up' is not one of"),
         (["bad.yaml"], "bad.yaml:2:1: grid: unknown key — did you mean 'grid'?"),
         (["adir"], "adir: is a directory"),
         (["broken.yaml"], "broken.yaml:3:1: YAML syntax error"),
@@ -545,14 +545,14 @@ def test_cli_usage_errors(tmp_path, cli, args, fragment):
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) <= 2
 
 
-def test_cli_scheduler_without_dask(tmp_path, cli):
+def test_cli_scheduler_without_dask(tmp_path, cli_subprocess):
     fake = tmp_path / "nodask"
     (fake / "distributed").mkdir(parents=True)
     (fake / "distributed" / "__init__.py").write_text("raise ImportError('No module named distributed')\n")
     (tmp_path / "base.yaml").write_text(BASE)
     import os as _os
 
-    r = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
+    r = cli_subprocess("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
             env={"PYTHONPATH": f"{fake}{_os.pathsep}{Path(__file__).parent.parent}"})
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["--scheduler needs distributed, which is not installed: pip install 'dask[distributed]>=2023.1'"]
