@@ -10,17 +10,14 @@ from nncli.errors import DivergedError
 
 
 def params_of(overrides):
-    out = {}
-    for o in overrides:
-        k, _, v = o.partition("=")
-        out[k] = v
-    return out
+    """The trial's overrides (parsed: nncli.config.overrides.Override) as dotted path -> value."""
+    return {o.key: o.value for o in overrides}
 
 
 def fake_trial(task):
     p = params_of(task.overrides)
-    lr = float(p.get("training.optimizer.learning_rate", "0.1"))
-    units = int(p.get("model.layers.0.units", "4"))
+    lr = float(p.get("training.optimizer.learning_rate", 0.1))
+    units = int(p.get("model.layers.0.units", 4))
     out = Path(task.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "log.txt").write_text(f"pid {os.getpid()} blas {os.environ.get('OPENBLAS_NUM_THREADS')}\n")

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from . import yamlsource
+from .load import load_yaml, source_from_data
+from .messages import did_you_mean, format_validation_error, position_prefix
+from .overrides import apply_overrides
 from ..errors import ConfigError
 from ..data.generators import GeneratorParams
 from ..nn import activations, initializers, losses
@@ -310,7 +312,7 @@ class Config(Strict):
         """'FILE:LINE:COL' (or the --set text) of a value, for messages from later checks."""
         if self._source is None:
             return self.source_path
-        return yamlsource.position_prefix(self._source, tuple(path))
+        return position_prefix(self._source, tuple(path))
 
     def resolved(self) -> dict:
         """Every key with its default filled in, as plain data (what config.yaml in a run holds)."""
@@ -320,24 +322,24 @@ class Config(Strict):
 # ---------------------------------------------------------------- loading
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read, validate and cross-check a YAML config. Raises ConfigError listing every problem."""
-    source = yamlsource.load_yaml(str(path))
+    source = load_yaml(str(path))
     return _from_source(source, Path(path).parent, overrides)
 
 
 def config_from_dict(data: dict, *, base_dir: str | Path = ".", overrides=(), display: str = "<config>") -> Config:
-    return _from_source(yamlsource.source_from_data(data, display), Path(base_dir), overrides)
+    return _from_source(source_from_data(data, display), Path(base_dir), overrides)
 
 
 def _from_source(source, base_dir: Path, overrides) -> Config:
     if overrides:
-        source = yamlsource.apply_overrides(source, list(overrides))
+        source = apply_overrides(source, list(overrides))
     if not isinstance(source.data, dict):
         raise ConfigError(f"{source.path}:1:1: the config must be a mapping of keys (name, data, model, training, ...)")
     try:
         cfg = Config.model_validate(source.data)
     except ValidationError as exc:
-        raise ConfigError(yamlsource.format_validation_error(exc, source, Config)) from None
-    cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(overrides)
+        raise ConfigError(format_validation_error(exc, source, Config)) from None
+    cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(str(o) for o in overrides)
     errors, warnings = check_config(cfg)
     if errors:
         raise ConfigError(errors)
@@ -399,7 +401,7 @@ def check_config(cfg: Config) -> tuple[list[str], list[str]]:
         watched.append((("training", "schedule", "monitor"), tr.schedule.monitor))
     for path, monitor in watched:
         if monitor not in monitors:
-            hint = yamlsource.did_you_mean(monitor, sorted(monitors))
+            hint = did_you_mean(monitor, sorted(monitors))
             why = " (there is no validation data: set data.validation_split)" if monitor.startswith("val_") and not has_val else ""
             errors.append(f"{cfg.where(*path)}: {'.'.join(path)}: unknown metric {monitor!r}{why}"
                           + (f" — did you mean {hint!r}?" if hint else "") + f" (available: {', '.join(sorted(monitors))})")

@@ -46,7 +46,7 @@ class Table:
     def require(self, names: list[str], what: str, hint: str = "") -> None:
         absent = [n for n in names if n not in self.columns]
         if absent:
-            from ..config.yamlsource import did_you_mean
+            from ..config.messages import did_you_mean
 
             parts = []
             for n in absent:
@@ -539,7 +539,7 @@ def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> 
 
     ``wanted`` pairs column names with their key in data (target, features); every absent column
     is reported at once."""
-    from ..config.yamlsource import did_you_mean, dotted
+    from ..config.messages import did_you_mean, dotted
 
     lines = []
     for names, key in wanted:
