@@ -28,3 +28,26 @@ def fake_trial(task):
     np.savez(out / "weights.npz", w=w)
     loss = (lr - 0.1) ** 2 + 1.0 / units
     (out / "metrics.json").write_text(json.dumps({"train_loss": loss + 0.01, "val_loss": loss, "val_accuracy": 1 - loss}))
+
+
+def slow_trial(task):
+    """Holds its run directory's lock, as a real trial does, and runs for up to two minutes;
+    writes its pid to <run dir>/pid so a test can watch the worker."""
+    import time
+
+    from nncli.run.files import locked
+
+    out = Path(task.out)
+    with locked(out):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "pid").write_text(str(os.getpid()))
+        for _ in range(1200):
+            time.sleep(0.1)
+
+
+def locking_trial(task):
+    """fake_trial inside its run directory's lock, as nncli.train holds it."""
+    from nncli.run.files import locked
+
+    with locked(Path(task.out)):
+        fake_trial(task)

@@ -18,7 +18,7 @@ from nncli.config.overrides import Override
 from nncli.errors import ConfigError, Interrupted, NncliError, UsageError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _sweep_fake import fake_trial  # noqa: E402
+from _sweep_fake import fake_trial, locking_trial  # noqa: E402
 
 LR = "training.optimizer.learning_rate"
 UNITS = "model.layers.0.units"
@@ -247,6 +247,58 @@ def test_ctrl_c_stops_and_rerun_picks_up(tmp_path):
     assert not (sweep.dir / "results.csv").exists()
     res = sw.run_sweep(sweep, workers=1, trial_fn=fake_trial)
     assert [r.status for r in res.results] == ["skipped", "skipped", "done", "done", "failed", "failed"]
+
+
+def test_kill_9_of_the_sweep_leaves_no_orphan_workers_and_a_rerun_records_no_lock_failure(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from nncli.sweep.worker import process_start_time
+
+    (tmp_path / "base.yaml").write_text("name: fake\n")
+    out = tmp_path / "runs" / "fake"
+    driver = tmp_path / "driver.py"
+    driver.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import nncli.sweep as sw\n"
+        "from _sweep_fake import slow_trial\n"
+        "if __name__ == '__main__':\n"
+        f"    spec = sw.SweepSpec(name='fake', base='base.yaml', grid={{{LR!r}: [0.1, 0.2]}})\n"
+        f"    sweep = sw.prepare_sweep(spec, spec_dir={str(tmp_path)!r}, out={str(out)!r}, check_base=False)\n"
+        "    sw.run_sweep(sweep, workers=2, trial_fn=slow_trial)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(driver)], env=env)
+    pid_files = [out / "lr0.1" / "pid", out / "lr0.2" / "pid"]
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not all(p.is_file() and p.read_text() for p in pid_files):
+            assert proc.poll() is None and time.monotonic() < deadline, "the sweep did not start its trials"
+            time.sleep(0.1)
+        workers = [int(p.read_text()) for p in pid_files]
+        assert all(process_start_time(w) is not None for w in workers)
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to stop its workers
+        proc.wait()
+        # At once, while the orphaned workers may still hold their trials' locks: the rerun waits for
+        # them to notice and stop, and records no trial as failed because of a lock.
+        spec = sw.SweepSpec(name="fake", base="base.yaml", grid={LR: [0.1, 0.2]})
+        sweep = sw.prepare_sweep(spec, spec_dir=tmp_path, out=out, check_base=False)
+        res = sw.run_sweep(sweep, workers=1, trial_fn=locking_trial)
+        assert [(r.trial.id, r.status, r.error) for r in res.results] == [("lr0.1", "done", ""), ("lr0.2", "done", "")]
+        deadline = time.monotonic() + 60
+        while any(process_start_time(w) is not None for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [w for w in workers if process_start_time(w) is not None] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for w in workers:  # only if the test failed: do not leave them behind
+            if process_start_time(w) is not None:
+                os.kill(w, signal.SIGKILL)
 
 
 def test_write_run_files_is_atomic_and_contained(tmp_path):

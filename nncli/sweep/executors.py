@@ -25,6 +25,7 @@ from .worker import (
     execute_trial,
     execute_trial_remote,
     one_line,
+    process_start_time,
     train_trial,
     worker_init,
 )
@@ -157,7 +158,9 @@ class ProcessExecutor:
         import multiprocessing  # noqa: PLC0415
         from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
-        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method), initializer=worker_init)
+        me = os.getpid()
+        pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
+                                   initializer=worker_init, initargs=(me, process_start_time(me)))
         self.pools.append(pool)
         return pool
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from .results import (
 )
 from .spec import SAFE_NAME, SweepSpec
 from .trials import Trial
-from .worker import TrialFn, TrialOutcome, TrialTask, train_trial
+from .worker import ORPHAN_GRACE_SECONDS, TrialFn, TrialOutcome, TrialTask, train_trial
 
 __all__ = ["Sweep", "SweepEvents", "default_direction", "prepare_sweep", "run_sweep"]
 
@@ -174,6 +175,7 @@ def _run_sweep(
     stopped: SweepStopped | None = None
     try:
         with stop_on_signals():
+            _wait_for_orphans(todo, ORPHAN_GRACE_SECONDS + 5.0)
             for task in todo:  # leftovers of failed or interrupted attempts
                 remove_stale(Path(task.out))
             executor.run(todo, on_start, on_outcome)
@@ -250,3 +252,36 @@ def _record(r: TrialResult, outcome: TrialOutcome) -> None:
             outcome = TrialOutcome(outcome.trial_id, "failed", "the run wrote no metrics.json", outcome.seconds)
     r.status = outcome.status
     r.error = outcome.error
+
+
+def _wait_for_orphans(tasks: list[TrialTask], timeout: float) -> None:
+    """Wait (at most ``timeout`` seconds in all) until no process holds a lock on a trial to run.
+
+    This process holds the sweep's lock, so a trial lock still held is a worker of an earlier
+    sweep that was killed (SIGKILL): it notices within a second and stops (see
+    :func:`nncli.sweep.worker.worker_init`).  Waiting for it means a rerun right after a crash does
+    not record that trial as failed ("another nncli process is writing this run directory").
+    A lock whose holder has died needs no waiting: the kernel releases it with the process.
+    """
+    import fcntl  # noqa: PLC0415
+
+    from nncli.run.files import lock_path  # noqa: PLC0415
+
+    deadline = time.monotonic() + timeout
+    for task in tasks:
+        path = lock_path(Path(task.out))
+        while path.exists():
+            try:
+                fh = open(path, "rb")
+            except OSError:
+                break
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)  # a probe, released at once
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break  # held by a live process after all: the trial reports it
+                time.sleep(0.1)
+                continue
+            finally:
+                fh.close()
+            break

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Callable
 import yaml
 
 from nncli.config.overrides import Override
-from nncli.errors import Interrupted, NncliError
+from nncli.errors import EXIT_SIGTERM, Interrupted, NncliError
 
 __all__ = [
     "BLAS_ENV",
@@ -30,6 +31,8 @@ __all__ = [
     "execute_trial",
     "execute_trial_remote",
     "one_line",
+    "process_alive",
+    "process_start_time",
     "train_trial",
     "worker_init",
 ]
@@ -171,7 +174,13 @@ BLAS_ENV = {
 }
 
 
-def worker_init() -> None:
+def worker_init(parent_pid: int | None = None, parent_start: str | None = None) -> None:
+    """Set up a pool worker: one BLAS thread, SIGINT ignored, and a watch on the sweep process.
+
+    ``parent_pid``/``parent_start`` name the sweep process (see :func:`process_start_time`): when
+    it is gone -- killed with SIGKILL, say, which gives it no chance to stop its workers -- the
+    worker stops too instead of running on as an orphan that holds a trial's lock.
+    """
     # The pool's children inherit BLAS_ENV from the parent (set before they start, so before numpy
     # loads); this is a second line for anything that imports late.  Ctrl-C is the parent's job:
     # it stops the children itself, so they ignore SIGINT and print no tracebacks.
@@ -181,3 +190,52 @@ def worker_init() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     except (ValueError, OSError):  # pragma: no cover
         pass
+    if parent_pid is not None:
+        threading.Thread(target=_watch_parent, args=(parent_pid, parent_start), daemon=True,
+                         name="nncli-sweep-parent-watch").start()
+
+
+PARENT_POLL_SECONDS = 0.5
+ORPHAN_GRACE_SECONDS = 10.0  # a trial stopping on SIGTERM checkpoints first; then the worker exits
+
+
+def _watch_parent(pid: int, start: str | None) -> None:
+    while process_alive(pid, start):
+        time.sleep(PARENT_POLL_SECONDS)
+    # SIGTERM stops a running trial as `nncli train` stops on it (a clean stop, no half-written
+    # run); an idle worker just ends.  Whatever still runs after the grace period is cut off.
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        time.sleep(ORPHAN_GRACE_SECONDS)
+        os._exit(EXIT_SIGTERM)
+
+
+def process_start_time(pid: int) -> str | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux: field 22 of /proc/PID/stat);
+    None when it is not running (or a zombie) or the system has no /proc.  A pid with another
+    start time is another process that reuses the number."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # Field 2 (the command name, in parentheses) may hold spaces: count fields after its ')'.
+    fields = stat[stat.rindex(b")") + 2:].split()
+    if len(fields) < 20 or fields[0] in (b"Z", b"X"):  # a zombie has exited already
+        return None
+    return fields[19].decode("ascii")
+
+
+def process_alive(pid: int, start: str | None) -> bool:
+    """Is ``pid`` still the process that started at ``start``?  Without a start time (no /proc),
+    whether some process has that pid."""
+    if start is not None:
+        return process_start_time(pid) == start
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - exists, owned by someone else
+        return True
+    return True
