@@ -209,11 +209,9 @@ class ProcessExecutor:
 
 def require_dask() -> Any:
     """The ``distributed`` module, or a one-line UsageError saying how to install it."""
-    try:
-        import distributed  # noqa: PLC0415
-    except ImportError:
-        raise UsageError("--scheduler needs Dask: install nncli[dask] (pip install 'nncli[dask]')") from None
-    return distributed
+    from nncli.extras import require  # noqa: PLC0415
+
+    return require("distributed", "dask", "--scheduler")
 
 
 class DaskExecutor:
