@@ -1,6 +1,6 @@
 """``nncli sweep``: many runs over a grid or random search, sequentially, on local workers or on Dask.
 
-Thin: parse the options, call :func:`nncli.sweep.core.run_sweep`, print the summary; errors become one
+Thin: parse the options, call :func:`nncli.sweep.run_sweep`, print the summary; errors become one
 line and their exit code through ``reporting()``.
 """
 
@@ -43,7 +43,8 @@ def sweep_command(
 ) -> None:
     """Train many runs over a grid or random search of config keys; write results.csv and best.json."""
     with reporting():
-        from ..sweep import core as sw
+        from .. import sweep as sw
+        from .sweep_progress import make_reporter, summary_lines
         from ..errors import UsageError
 
         if scheduler is not None:
@@ -60,13 +61,13 @@ def sweep_command(
             if not target.is_file():
                 raise UsageError(f"{target}: no such file; give a sweep file or a config with --grid")
             if not grid:
-                from ..config.yamlsource import load_yaml
+                from ..config.load import load_yaml
 
                 load_yaml(target)  # a file that is not YAML (or is empty) says so, not "needs --grid"
             spec = sw.sweep_from_config(target, grid, overrides=list(set_))
             spec_dir = Path(".")
         sweep = sw.prepare_sweep(spec, spec_dir=spec_dir, name=name, out=out, metric=metric, direction=direction)
-        result = sw.run_sweep(sweep, workers=workers, scheduler=scheduler, reporter=sw.make_reporter(quiet))
+        result = sw.run_sweep(sweep, workers=workers, scheduler=scheduler, reporter=make_reporter(quiet))
         if not quiet:
-            for line in sw.summary_lines(result):
+            for line in summary_lines(result):
                 print(line)
