@@ -103,7 +103,9 @@ def ensure_csv(cj: CsvJob, log=print) -> Path:
     header = ",".join([f"x{i}" for i in range(cj.features)] + [cj.target])
     tgt_fmt = "%d" if cj.name == "big" else "%.6f"
     fmt = ",".join(["%.4f"] * cj.features + [tgt_fmt])
-    tmp = path.with_name(path.name + ".partial")
+    # A name of this process's own: two benchmark runs may fill the cache at once; both write the
+    # same bytes, and the rename is atomic, so whichever renames last leaves a whole file.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
     block = 20000 if cj.name == "big" else 100_000
     X_all = y_all = None
     with open(tmp, "w") as fh:
