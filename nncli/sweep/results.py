@@ -41,7 +41,6 @@ def is_complete(run_dir: Path) -> bool:
     return (run_dir / "metrics.json").is_file()
 
 
-
 def write_run_files(target: Path, files: dict[str, bytes]) -> None:
     """Write a run directory that came back from a worker: into a temp dir, then rename into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
