@@ -274,6 +274,9 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
             raise UsageError(f"{staging}: cannot create the staging folder ({exc.strerror}); "
                              f"choose another output with --out") from None
         trainer.callbacks.insert(0, _CheckpointCallback(staging, cfg.training.checkpoint_every))
+        if cfg.training.snapshots:  # before the checkpoint: a checkpoint never runs ahead of the snapshots
+            from .run.snapshots import SnapshotCallback
+            trainer.callbacks.insert(0, SnapshotCallback(staging, cfg.training.snapshots))
         try:
             with _signals_stop(trainer, handle_signals):
                 trainer.run()

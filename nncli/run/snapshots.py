@@ -1,0 +1,126 @@
+"""Weights at evenly spaced epochs (`training.snapshots: N`), saved as the run's snapshots.npz.
+
+snapshots.npz (uncompressed, no pickle; S = number of snapshots taken):
+
+  epoch               (S,) int64    epochs completed when taken (0 = the initial weights)
+  loss                (S,) float64  training loss of those weights, inference mode (no dropout)
+  val_loss            (S,) float64  validation loss, when the run has validation data
+  layers.{i}.weight   (S, fan_in, fan_out)   the weights, as in weights.npz, stacked
+  layers.{i}.bias     (S, fan_out)
+
+The file is rewritten (atomically) into the staging directory at each snapshot, so a run that is
+interrupted and resumed keeps the snapshots taken before its checkpoint; the staging directory
+becomes the run directory, file and all. Memory: the S snapshots are kept, S × parameters floats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import RunDirError
+from ..training import Callback
+from . import files
+
+SNAPSHOTS = "snapshots.npz"
+
+
+def snapshot_epochs(epochs: int, n: int) -> list[int]:
+    """The epochs (0 = before training) at which n snapshots of an `epochs`-long run are taken.
+
+    n ≥ 2: 0, epochs and n − 2 evenly spaced between (fewer when n > epochs + 1); n = 1: epochs."""
+    if n <= 1:
+        return [epochs]
+    return sorted({int(round(i * epochs / (n - 1))) for i in range(n)})
+
+
+class SnapshotCallback(Callback):
+    """Takes the snapshots during training and writes ``staging/snapshots.npz`` after each one."""
+
+    def __init__(self, staging: Path, n: int):
+        self.path = Path(staging) / SNAPSHOTS
+        self.n = n
+        self.rows: list[dict[str, np.ndarray]] = []
+        self.epochs: list[int] = []
+        self.losses: list[float] = []
+        self.val_losses: list[float] = []
+
+    def on_train_begin(self, trainer) -> None:
+        self.due = set(snapshot_epochs(trainer.cfg.training.epochs, self.n))
+        if trainer.epoch > 0 or trainer.step_in_epoch > 0:  # resumed from a checkpoint
+            self._reload(trainer.epoch)
+        elif 0 in self.due:
+            self._take(trainer, 0)
+
+    def on_epoch_end(self, trainer, row) -> None:
+        if trainer.epoch in self.due:
+            self._take(trainer, trainer.epoch)
+
+    def on_train_end(self, trainer) -> None:
+        # Early stopping ended the run before its last planned snapshot: the weights the run keeps
+        # (the best ones, with restore_best) are the last frame.
+        if trainer.stopped_early and (not self.epochs or self.epochs[-1] != trainer.epoch):
+            self._take(trainer, trainer.epoch)
+
+    def _take(self, trainer, epoch: int) -> None:
+        self.rows.append(trainer.network.weights_dict())
+        self.epochs.append(epoch)
+        self.losses.append(trainer.evaluate(trainer.X, trainer.y)["loss"])
+        if trainer.validation is not None:
+            self.val_losses.append(trainer.evaluate(*trainer.validation)["loss"])
+        files.write_bytes_atomic(self.path, files.npz_bytes(self.arrays()))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"epoch": np.asarray(self.epochs, np.int64), "loss": np.asarray(self.losses, np.float64)}
+        if self.val_losses:
+            out["val_loss"] = np.asarray(self.val_losses, np.float64)
+        for key in self.rows[0]:
+            out[key] = np.stack([r[key] for r in self.rows])
+        return out
+
+    def _reload(self, resumed_at: int) -> None:
+        """A resumed run: keep the snapshots of epochs up to the checkpoint (later ones are retaken)."""
+        if not self.path.is_file():
+            return
+        arrays = files.load_npz(self.path)
+        try:
+            keep = [i for i, e in enumerate(arrays["epoch"]) if e <= resumed_at]
+            keys = [k for k in arrays if k.startswith("layers.")]
+            for i in keep:
+                self.rows.append({k: arrays[k][i] for k in keys})
+                self.epochs.append(int(arrays["epoch"][i]))
+                self.losses.append(float(arrays["loss"][i]))
+                if "val_loss" in arrays:
+                    self.val_losses.append(float(arrays["val_loss"][i]))
+        except (KeyError, IndexError) as exc:
+            raise RunDirError(f"{self.path}: damaged snapshots file ({exc}); train without --resume to start over") from None
+
+
+def load_snapshots(run_dir: str | Path, network) -> dict[str, np.ndarray] | None:
+    """The run's snapshots.npz checked against its network, or None when the run has none.
+
+    Returns the arrays described in the module docstring."""
+    path = Path(run_dir) / SNAPSHOTS
+    if not path.exists():
+        return None
+    headers = files.npz_headers(path)
+    if "epoch" not in headers or "loss" not in headers:
+        raise RunDirError(f"{path}: missing the epoch or loss array; not an nncli snapshots file (re-train the run)")
+    s = headers["epoch"][0]
+    if len(s) != 1 or s[0] < 1:
+        raise RunDirError(f"{path}: epoch has shape {s}, expected (S,) with S ≥ 1; re-train the run")
+    for key, arr in network.weights_dict().items():
+        if key not in headers:
+            raise RunDirError(f"{path}: missing array {key!r}; it does not match config.yaml (re-train the run)")
+        want = (s[0],) + arr.shape
+        if headers[key][0] != want:
+            raise RunDirError(f"{path}: {key} has shape {headers[key][0]}, config.yaml needs {want}; re-train the run")
+    for key in ("loss", "val_loss"):
+        if key in headers and headers[key][0] != s:
+            raise RunDirError(f"{path}: {key} has shape {headers[key][0]}, expected {s}; re-train the run")
+    arrays = files.load_npz(path)
+    for key, arr in arrays.items():
+        if key.startswith("layers.") and not np.all(np.isfinite(arr)):
+            raise RunDirError(f"{path}: {key} holds NaN or infinite values; re-train the run")
+    return arrays
