@@ -39,13 +39,27 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
-def plot_run(run_dir: str | Path) -> list[Path]:
-    """Write the plots that fit this run; returns the paths written."""
+def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False) -> list[Path]:
+    """Write the plots that fit this run; returns the paths written.
+
+    Default: loss.png and decision.png or fit.png. network: network.png instead; evolution:
+    evolution.png and evolution.gif (needs snapshots.npz) instead; both: all three."""
     from ..api import load_run
 
     Figure, Canvas = _matplotlib()
     run = load_run(run_dir)
     path = Path(run_dir)
+    if network or evolution:
+        written = []
+        if evolution:  # checked first: it is the one that can refuse the run
+            from .evolution import write_evolution
+
+            written += write_evolution(run, path, Figure, Canvas)
+        if network:
+            from .network_plot import network_figure
+
+            written.insert(0, _save(network_figure(run, Figure), Canvas, path / "network.png"))
+        return written
     written = [_save(_loss_figure(run, Figure), Canvas, path / "loss.png")]
     pre = run.preprocessor
     if pre.task == "classification" and pre.n_inputs == 2 and not pre.categories:
