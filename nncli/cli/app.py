@@ -15,6 +15,7 @@ from .common import STATE
 from .explain import explain_command
 from .gradcheck import gradcheck_command
 from .plot import plot_command
+from .report import report_command
 from .data import data_app
 from .evaluate import evaluate_command
 from .predict import predict_command
@@ -61,6 +62,7 @@ app.command("schema")(schema_command)
 app.command("explain")(explain_command)
 app.command("gradcheck")(gradcheck_command)
 app.command("plot")(plot_command)
+app.command("report")(report_command)
 app.command("weights")(weights_command)
 app.command("evaluate")(evaluate_command)
 app.add_typer(data_app, name="data")

@@ -119,7 +119,8 @@ def _raw_points(run):
     """(X_raw, y) of the training and validation parts, regenerated from the config."""
     from ..data.prepare import prepare
 
-    prepared = prepare(run.config)
+    # nncli report reads the data once and leaves it on the run for every picture
+    prepared = getattr(run, "prepared_cache", None) or prepare(run.config)
     pre = run.preprocessor
     offset, scale = np.asarray(pre.offset), np.asarray(pre.scale)
     parts = []
