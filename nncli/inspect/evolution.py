@@ -169,7 +169,8 @@ def grid_figure(frames: Frames, Figure):
     what = "decision regions" if frames.kind == "decision" else "fitted curve"
     note = f" ({len(idx)} of {len(frames.epochs)} snapshots)" if len(idx) < len(frames.epochs) else ""
     fig.suptitle(f"{frames.run.config.name}: {what} over training{note}", fontsize=11)
-    fig.tight_layout()
+    h = fig.get_figheight()
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.25 / h, top=1 - 0.55 / h, wspace=0.28, hspace=0.35)
     return fig
 
 
@@ -182,11 +183,12 @@ def animate(frames: Frames, Figure, target: Path) -> None:
 
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
+    # fixed margins, not tight_layout: measuring every frame's text would cost more than drawing it
+    fig.subplots_adjust(left=0.15, right=0.96, bottom=0.12, top=0.92)
     writer = PillowWriter(fps=FPS)
     with writer.saving(fig, str(target), dpi=80):
         for i in range(len(frames.epochs)):
             frames.draw(ax, i)
-            fig.tight_layout()
             writer.grab_frame()
 
 
