@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import NncliError, RunDirError
-from .report import SORT_JS, esc, figure_html, page, png_uri, table_html
+from .report import SORT_JS, esc, figure_html, fmt, page, png_uri, table_html
 
 
 def _number(cell: str):
@@ -65,7 +65,7 @@ def _best_html(path: Path, best: dict, metric: str) -> str:
     from .plot import _loss_figure
 
     params = best.get("params") or {}
-    items = [("value", f"{metric} = {best.get('value')}")] + [(k, json.dumps(v)) for k, v in params.items()]
+    items = [("value", f"{metric} = {fmt(best.get('value'))}")] + [(k, json.dumps(v)) for k, v in params.items()]
     dl = "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in items) + "</dl>"
     trial_dir = path / str(best.get("trial", ""))
     try:
