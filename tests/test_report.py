@@ -205,3 +205,16 @@ def test_sweep_report_sorts_in_chromium(sweep_dir, browser, tmp_path):
     browser.screenshot(_shots_dir(tmp_path) / "sweep-report-1280.png")
     assert browser.problems() == []
     assert [u for u in browser.requests() if not u.startswith(("file://", "data:"))] == []
+
+
+def test_report_without_matplotlib_says_how_to_install(runs, monkeypatch):
+    import sys
+
+    for mod in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    before = sorted(p.name for p in runs["sine"].iterdir())
+    res = invoke("report", runs["sine"])
+    assert res.exit_code == 2
+    assert res.output.strip() == "install nncli[plot]: pip install 'nncli[plot]'"
+    assert sorted(p.name for p in runs["sine"].iterdir()) == before

@@ -107,12 +107,12 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
-def png_uri(fig) -> str:
+def png_uri(fig, dpi: int = DPI) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    fig.savefig(buf, format="png", dpi=dpi)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -197,7 +197,7 @@ def run_page(path: Path) -> str:
     no_data = f'<p class="note">The run\'s data could not be read again ({esc(data_problem)}); pictures that need it are left out.</p>'
     tiles_need_data = run.network.n_inputs <= 2
     if data_problem is None or not tiles_need_data:
-        net_img = figure_html(png_uri(network_figure(run, Figure)), "the network: every neuron and weight",
+        net_img = figure_html(png_uri(network_figure(run, Figure), dpi=100), "the network: every neuron and weight",
                               "Blue lines are positive weights, orange negative; width grows with |w|.")
     else:
         net_img = no_data
