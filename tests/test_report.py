@@ -216,5 +216,5 @@ def test_report_without_matplotlib_says_how_to_install(runs, monkeypatch):
     before = sorted(p.name for p in runs["sine"].iterdir())
     res = invoke("report", runs["sine"])
     assert res.exit_code == 2
-    assert res.output.strip() == "install nncli[plot]: pip install 'nncli[plot]'"
+    assert res.output.strip() == "nncli report needs matplotlib, which is not installed: pip install 'matplotlib>=3.6'"
     assert sorted(p.name for p in runs["sine"].iterdir()) == before

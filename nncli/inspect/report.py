@@ -158,9 +158,9 @@ def page(title: str, subtitle: str, sections: list[tuple[str, str, str]], script
 # ---------------------------------------------------------------- a run
 def report(target: str | Path) -> Path:
     """Write report.html into a run directory or a sweep folder; returns its path."""
-    from .plot import _matplotlib
+    from ..extras import require
 
-    _matplotlib()  # the clear "install nncli[plot]" message before anything else
+    require("matplotlib", "plot", "nncli report")  # the one-line install hint before anything else
     path = Path(target)
     if path.is_dir() and (path / "sweep.json").is_file() and not (path / "config.yaml").exists():
         from .sweep_report import sweep_page
