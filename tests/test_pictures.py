@@ -75,7 +75,7 @@ def test_snapshots_have_validation_loss_when_the_run_has_validation(runs):
 
 
 def test_snapshots_do_not_change_the_trained_weights(tmp_path):
-    a = nncli.train(XOR, out=tmp_path / "a", overrides=["training.epochs=30"]).path
+    a = nncli.train(XOR, out=tmp_path / "a", overrides=["training.epochs=30", "training.snapshots=null"]).path
     b = nncli.train(XOR, out=tmp_path / "b", overrides=["training.epochs=30", "training.snapshots=4"]).path
     assert (a / "weights.npz").read_bytes() == (b / "weights.npz").read_bytes()
     assert not (a / "snapshots.npz").exists() and (b / "snapshots.npz").exists()
@@ -197,7 +197,7 @@ def test_evolution_without_snapshots_says_how_to_get_them(runs):
 
 
 def test_evolution_on_a_run_without_snapshots(tmp_path):
-    run = nncli.train(XOR, out=tmp_path / "x", overrides=["training.epochs=5"]).path
+    run = nncli.train(XOR, out=tmp_path / "x", overrides=["training.epochs=5", "training.snapshots=null"]).path
     res = invoke("plot", run, "--evolution")
     assert res.exit_code == 2
     assert res.output.strip() == (f"{run / 'snapshots.npz'}: missing, the run saved no snapshots; train with "
