@@ -136,7 +136,7 @@ def network_figure(run, Figure):
         top = ys[c][0] + half + 0.25 if len(units) else 0.0
         title = "inputs" if c == 0 else ("output" if c == n_cols - 1 else f"hidden {c}")
         ax.text(x, top + 0.35, f"{title}\n{sizes[c]} unit{'s' if sizes[c] != 1 else ''}"
-                + (f" ({len(units)} shown)" if len(units) < sizes[c] else ""),
+                + (f"\n{len(units)} shown" if len(units) < sizes[c] else ""),  # own line: columns are close
                 ha="center", va="bottom", fontsize=8.5, fontweight="bold")
         if len(units) < sizes[c]:
             ax.text(x, ys[c][-1] - half - 0.55, f"⋮ {sizes[c] - len(units)} more", ha="center", va="top",
