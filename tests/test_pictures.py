@@ -90,13 +90,27 @@ class _StopAt(Callback):
             trainer.stop_signal = signal.SIGINT
 
 
-def test_a_resumed_run_keeps_its_earlier_snapshots(tmp_path):
+class _CrashAt(Callback):
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, trainer, row):
+        if trainer.epoch == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+@pytest.mark.parametrize("stopper", [_StopAt(17), _CrashAt(17)], ids=["interrupted", "crashed"])
+def test_a_resumed_run_keeps_its_earlier_snapshots(tmp_path, stopper):
     over = ["training.epochs=40", "training.snapshots=5", "training.checkpoint_every=1"]
     whole = nncli.train(XOR, out=tmp_path / "whole", overrides=over).path
-    with pytest.raises(Interrupted):
-        nncli.train(XOR, out=tmp_path / "split", overrides=over, callbacks=[_StopAt(17)])
+    with pytest.raises((Interrupted, RuntimeError)):
+        nncli.train(XOR, out=tmp_path / "split", overrides=over, callbacks=[stopper])
+    staging = tmp_path / ".split.partial"
+    kept = sorted(p.name for p in (staging / ".snapshots").glob("*.npz")) if (staging / ".snapshots").is_dir() else []
+    assert kept == ([] if isinstance(stopper, _StopAt) else ["0000000.npz", "0000010.npz"])
     split = nncli.train(XOR, out=tmp_path / "split", overrides=over, resume=True).path
     assert (whole / "snapshots.npz").read_bytes() == (split / "snapshots.npz").read_bytes()
+    assert not (split / ".snapshots").exists()  # the per-snapshot files are gone from the run
 
 
 # ---------------------------------------------------------------- plot --network

@@ -8,13 +8,16 @@ snapshots.npz (uncompressed, no pickle; S = number of snapshots taken):
   layers.{i}.weight   (S, fan_in, fan_out)   the weights, as in weights.npz, stacked
   layers.{i}.bias     (S, fan_out)
 
-The file is rewritten (atomically) into the staging directory at each snapshot, so a run that is
-interrupted and resumed keeps the snapshots taken before its checkpoint; the staging directory
-becomes the run directory, file and all. Memory: the S snapshots are kept, S × parameters floats.
+While training, each snapshot is also written on its own (atomically) into the staging directory's
+``.snapshots/`` folder, so a run that is interrupted or killed and then resumed keeps the snapshots
+taken before its checkpoint; writing only the new snapshot keeps the I/O linear in S. When training
+ends, snapshots.npz is written from them and the folder removed; the staging directory then becomes
+the run directory. Memory: the S snapshots are kept, S × parameters floats (the file's size).
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,7 @@ from ..training import Callback
 from . import files
 
 SNAPSHOTS = "snapshots.npz"
+PARTS = ".snapshots"  # one .npz per snapshot while training, in the staging directory
 
 
 def snapshot_epochs(epochs: int, n: int) -> list[int]:
@@ -36,15 +40,13 @@ def snapshot_epochs(epochs: int, n: int) -> list[int]:
 
 
 class SnapshotCallback(Callback):
-    """Takes the snapshots during training and writes ``staging/snapshots.npz`` after each one."""
+    """Takes the snapshots during training; writes ``staging/snapshots.npz`` when training ends."""
 
     def __init__(self, staging: Path, n: int):
         self.path = Path(staging) / SNAPSHOTS
+        self.parts = Path(staging) / PARTS
         self.n = n
-        self.rows: list[dict[str, np.ndarray]] = []
-        self.epochs: list[int] = []
-        self.losses: list[float] = []
-        self.val_losses: list[float] = []
+        self.rows: list[dict[str, np.ndarray]] = []  # one per snapshot: epoch, loss, [val_loss], layers.*
 
     def on_train_begin(self, trainer) -> None:
         self.due = set(snapshot_epochs(trainer.cfg.training.epochs, self.n))
@@ -60,41 +62,43 @@ class SnapshotCallback(Callback):
     def on_train_end(self, trainer) -> None:
         # Early stopping ended the run before its last planned snapshot: the weights the run keeps
         # (the best ones, with restore_best) are the last frame.
-        if trainer.stopped_early and (not self.epochs or self.epochs[-1] != trainer.epoch):
+        if trainer.stopped_early and (not self.rows or int(self.rows[-1]["epoch"]) != trainer.epoch):
             self._take(trainer, trainer.epoch)
+        if self.rows:
+            files.write_bytes_atomic(self.path, files.npz_bytes(self.arrays()))
+        if self.parts.is_dir():
+            shutil.rmtree(self.parts)
 
     def _take(self, trainer, epoch: int) -> None:
-        self.rows.append(trainer.network.weights_dict())
-        self.epochs.append(epoch)
-        self.losses.append(trainer.evaluate(trainer.X, trainer.y)["loss"])
+        row = {"epoch": np.asarray(epoch, np.int64),
+               "loss": np.asarray(trainer.evaluate(trainer.X, trainer.y)["loss"], np.float64)}
         if trainer.validation is not None:
-            self.val_losses.append(trainer.evaluate(*trainer.validation)["loss"])
-        files.write_bytes_atomic(self.path, files.npz_bytes(self.arrays()))
+            row["val_loss"] = np.asarray(trainer.evaluate(*trainer.validation)["loss"], np.float64)
+        row.update(trainer.network.weights_dict())
+        self.rows.append(row)
+        self.parts.mkdir(exist_ok=True)
+        files.write_bytes_atomic(self.parts / f"{epoch:07d}.npz", files.npz_bytes(row))
 
     def arrays(self) -> dict[str, np.ndarray]:
-        out = {"epoch": np.asarray(self.epochs, np.int64), "loss": np.asarray(self.losses, np.float64)}
-        if self.val_losses:
-            out["val_loss"] = np.asarray(self.val_losses, np.float64)
-        for key in self.rows[0]:
-            out[key] = np.stack([r[key] for r in self.rows])
-        return out
+        """The rows stacked: the layout of snapshots.npz."""
+        return {key: np.stack([r[key] for r in self.rows]) for key in self.rows[0]}
 
     def _reload(self, resumed_at: int) -> None:
-        """A resumed run: keep the snapshots of epochs up to the checkpoint (later ones are retaken)."""
-        if not self.path.is_file():
-            return
-        arrays = files.load_npz(self.path)
+        """A resumed run: keep the snapshots of epochs up to the checkpoint (later ones are retaken),
+        from snapshots.npz (training ended, then the run was interrupted) and the per-snapshot files."""
+        found: dict[int, dict[str, np.ndarray]] = {}
         try:
-            keep = [i for i, e in enumerate(arrays["epoch"]) if e <= resumed_at]
-            keys = [k for k in arrays if k.startswith("layers.")]
-            for i in keep:
-                self.rows.append({k: arrays[k][i] for k in keys})
-                self.epochs.append(int(arrays["epoch"][i]))
-                self.losses.append(float(arrays["loss"][i]))
-                if "val_loss" in arrays:
-                    self.val_losses.append(float(arrays["val_loss"][i]))
-        except (KeyError, IndexError) as exc:
-            raise RunDirError(f"{self.path}: damaged snapshots file ({exc}); train without --resume to start over") from None
+            if self.path.is_file():
+                arrays = files.load_npz(self.path)
+                for i, e in enumerate(arrays["epoch"]):
+                    found[int(e)] = {k: v[i] for k, v in arrays.items()}
+            for part in sorted(self.parts.glob("*.npz")) if self.parts.is_dir() else []:
+                row = files.load_npz(part)
+                found[int(row["epoch"])] = row
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise RunDirError(f"{self.parts}: damaged snapshot files ({exc}); train without --resume to start "
+                              f"over") from None
+        self.rows = [found[e] for e in sorted(found) if e <= resumed_at]
 
 
 def load_snapshots(run_dir: str | Path, network) -> dict[str, np.ndarray] | None:
