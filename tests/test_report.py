@@ -218,3 +218,16 @@ def test_report_without_matplotlib_says_how_to_install(runs, monkeypatch):
     assert res.exit_code == 2
     assert res.output.strip() == "nncli report needs matplotlib, which is not installed: pip install 'matplotlib>=3.6'"
     assert sorted(p.name for p in runs["sine"].iterdir()) == before
+
+
+def test_a_report_that_cannot_be_written_is_one_line(runs, monkeypatch):
+    import nncli.run.files as files
+
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files, "write_text_atomic", refuse)
+    res = invoke("report", runs["sine"])
+    assert res.exit_code == 2
+    assert res.output.strip() == (f"{runs['sine'] / 'report.html'}: cannot write (Permission denied); check the "
+                                  f"run directory's permissions and free space")

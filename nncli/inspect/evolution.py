@@ -155,7 +155,10 @@ def write_evolution(run, path: Path, Figure, Canvas) -> list[Path]:
     frames = Frames(run, snaps)
     png = _save(grid_figure(frames, Figure), Canvas, path / "evolution.png")
     gif = path / "evolution.gif"
-    write_bytes_of(gif, lambda tmp: animate(frames, Figure, tmp))
+    from .plot import cannot_write
+
+    with cannot_write(gif):
+        write_bytes_of(gif, lambda tmp: animate(frames, Figure, tmp))
     return [png, gif]
 
 

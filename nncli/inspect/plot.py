@@ -17,6 +17,7 @@ install it.
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +69,21 @@ def _save(fig, Canvas, target: Path) -> Path:
     Canvas(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    write_bytes_atomic(target, buf.getvalue())
+    with cannot_write(target):
+        write_bytes_atomic(target, buf.getvalue())
     return target
+
+
+@contextmanager
+def cannot_write(target: Path):
+    """An OSError while writing a picture or page into the run -> one line naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        from ..errors import RunDirError
+
+        raise RunDirError(f"{target}: cannot write ({exc.strerror or exc}); check the run directory's "
+                          f"permissions and free space") from None
 
 
 def _loss_figure(run, Figure):

@@ -170,8 +170,11 @@ def report(target: str | Path) -> Path:
         text = run_page(path)
     from ..run.files import write_text_atomic
 
+    from .plot import cannot_write
+
     out = path / REPORT
-    write_text_atomic(out, text)
+    with cannot_write(out):
+        write_text_atomic(out, text)
     return out
 
 
