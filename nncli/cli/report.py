@@ -10,7 +10,7 @@ from .common import reporting
 
 
 def report_command(
-    target: Path = typer.Argument(..., help="A run directory (nncli train) or a sweep folder (nncli sweep).",
+    target: Path = typer.Argument(..., metavar="DIR", help="A run directory (nncli train) or a sweep folder (nncli sweep).",
                                   show_default=False),
 ) -> None:
     """Write report.html into DIR: config, network, curves, pictures, evaluation and provenance of a run,
