@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,8 +11,8 @@ from .common import reporting
 
 
 def report_command(
-    target: Path = typer.Argument(..., metavar="DIR", help="A run directory (nncli train) or a sweep folder (nncli sweep).",
-                                  show_default=False),
+    target: Annotated[Path, typer.Argument(metavar="DIR", help="A run directory (nncli train) or a sweep folder "
+                                                                "(nncli sweep).", show_default=False)],
 ) -> None:
     """Write report.html into DIR: config, network, curves, pictures, evaluation and provenance of a run,
     or the sortable results table and the best trial's curves of a sweep. One file, no network access."""

@@ -47,6 +47,7 @@ class SnapshotCallback(Callback):
         self.parts = Path(staging) / PARTS
         self.n = n
         self.rows: list[dict[str, np.ndarray]] = []  # one per snapshot: epoch, loss, [val_loss], layers.*
+        self.pending: list[dict[str, np.ndarray]] = []  # taken, not yet written to `parts`
 
     def on_train_begin(self, trainer) -> None:
         self.due = set(snapshot_epochs(trainer.cfg.training.epochs, self.n))
@@ -58,6 +59,7 @@ class SnapshotCallback(Callback):
     def on_epoch_end(self, trainer, row) -> None:
         if trainer.epoch in self.due:
             self._take(trainer, trainer.epoch)
+        self._flush()
 
     def on_train_end(self, trainer) -> None:
         # Early stopping ended the run before its last planned snapshot: the weights the run keeps
@@ -76,8 +78,18 @@ class SnapshotCallback(Callback):
             row["val_loss"] = np.asarray(trainer.evaluate(*trainer.validation)["loss"], np.float64)
         row.update(trainer.network.weights_dict())
         self.rows.append(row)
-        self.parts.mkdir(exist_ok=True)
-        files.write_bytes_atomic(self.parts / f"{epoch:07d}.npz", files.npz_bytes(row))
+        self.pending.append(row)
+        if epoch > 0:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the snapshots not yet on disk. The initial weights wait for the end of the first
+        epoch, so a run that diverges in it leaves an empty staging folder (which is removed)."""
+        if self.pending:
+            self.parts.mkdir(exist_ok=True)
+            for row in self.pending:
+                files.write_bytes_atomic(self.parts / f"{int(row['epoch']):07d}.npz", files.npz_bytes(row))
+            self.pending = []
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The rows stacked: the layout of snapshots.npz."""
