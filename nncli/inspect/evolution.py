@@ -43,7 +43,7 @@ class Frames:
 
     def __init__(self, run, snapshots: dict[str, np.ndarray]):
         from ..api import build_network
-        from .plot import _raw_points
+        from .figures import _raw_points
 
         self.run, self.kind = run, evolution_kind(run)
         self.parts = _raw_points(run)
@@ -139,7 +139,7 @@ def grid_indices(n: int, limit: int = GRID_MAX) -> list[int]:
 def write_evolution(run, path: Path, Figure, Canvas) -> list[Path]:
     """Write evolution.png and evolution.gif into the run directory `path`; returns both paths."""
     from ..run.snapshots import SNAPSHOTS, load_snapshots
-    from .plot import _save
+    from .figures import _save
 
     kind = evolution_kind(run)
     if kind is None:
@@ -155,7 +155,7 @@ def write_evolution(run, path: Path, Figure, Canvas) -> list[Path]:
     frames = Frames(run, snaps)
     png = _save(grid_figure(frames, Figure), Canvas, path / "evolution.png")
     gif = path / "evolution.gif"
-    from .plot import cannot_write
+    from .figures import cannot_write
 
     with cannot_write(gif):
         write_bytes_of(gif, lambda tmp: animate(frames, Figure, tmp))

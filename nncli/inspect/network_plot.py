@@ -32,7 +32,7 @@ def playground_cmap():
 
 def input_box(run) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi), each (n_inputs,): the raw data's range padded by 10%, as decision.png uses."""
-    from .plot import _raw_points
+    from .figures import _raw_points
 
     allX = np.vstack([X for _, X, _ in _raw_points(run)])
     lo, hi = allX.min(axis=0), allX.max(axis=0)

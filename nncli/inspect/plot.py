@@ -16,21 +16,11 @@ install it.
 
 from __future__ import annotations
 
-import io
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-
-def _matplotlib():
-    from ..extras import require
-
-    require("matplotlib", "plot", "nncli plot")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    return Figure, FigureCanvasAgg
+from .figures import _matplotlib, _raw_points, _save
 
 
 def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False) -> list[Path]:
@@ -61,29 +51,6 @@ def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False
     elif pre.task == "regression" and pre.n_inputs == 1 and len(pre.targets) == 1 and not pre.categories:
         written.append(_save(_fit_figure(run, Figure), Canvas, path / "fit.png"))
     return written
-
-
-def _save(fig, Canvas, target: Path) -> Path:
-    from ..run.files import write_bytes_atomic
-
-    Canvas(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    with cannot_write(target):
-        write_bytes_atomic(target, buf.getvalue())
-    return target
-
-
-@contextmanager
-def cannot_write(target: Path):
-    """An OSError while writing a picture or page into the run -> one line naming the file."""
-    try:
-        yield
-    except OSError as exc:
-        from ..errors import RunDirError
-
-        raise RunDirError(f"{target}: cannot write ({exc.strerror or exc}); check the run directory's "
-                          f"permissions and free space") from None
 
 
 def _loss_figure(run, Figure):
@@ -120,21 +87,6 @@ def _loss_figure(run, Figure):
         ax2.legend()
     fig.tight_layout()
     return fig
-
-
-def _raw_points(run):
-    """(X_raw, y) of the training and validation parts, regenerated from the config."""
-    from ..data.prepare import prepare
-
-    # nncli report reads the data once and leaves it on the run for every picture
-    prepared = getattr(run, "prepared_cache", None) or prepare(run.config)
-    pre = run.preprocessor
-    offset, scale = np.asarray(pre.offset), np.asarray(pre.scale)
-    parts = []
-    for label, split in (("train", prepared.train), ("validation", prepared.validation)):
-        if split is not None:
-            parts.append((label, np.asarray(split.X, np.float64) * scale + offset, split.y))
-    return parts
 
 
 def _decision_figure(run, Figure):

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import NncliError, RunDirError
-from .report import SORT_JS, esc, figure_html, fmt, page, png_uri, table_html
+from .htmlpage import SORT_JS, esc, figure_html, fmt, page, png_uri, table_html
 
 
 def _number(cell: str):
