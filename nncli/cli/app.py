@@ -17,6 +17,8 @@ from .gradcheck import gradcheck_command
 from .plot import plot_command
 from .data import data_app
 from .evaluate import evaluate_command
+from .export import export_command
+from .compare import compare_command
 from .predict import predict_command
 from .sweep import sweep_command
 from .train import train_command
@@ -65,6 +67,8 @@ app.command("weights")(weights_command)
 app.command("evaluate")(evaluate_command)
 app.add_typer(data_app, name="data")
 app.command("sweep")(sweep_command)
+app.command("export")(export_command)
+app.command("compare")(compare_command)
 
 
 def main() -> None:
