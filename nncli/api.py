@@ -197,8 +197,10 @@ def prepare_checked(config, overrides=(), data=None) -> tuple[Config, PreparedDa
     """Everything training does before it builds the network: the config validated, its data read,
     split and preprocessed, and the checks that need the data. Shared by train, validate, explain
     and gradcheck, so they agree on what a good config is."""
+    from .warmstart import source_preprocessor
+
     cfg = _as_config(config, overrides)
-    prepared = prepare(cfg, data)
+    prepared = prepare(cfg, data, fitted=source_preprocessor(cfg))
     check_against_data(cfg, prepared)
     return cfg, prepared
 
@@ -216,7 +218,12 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     from .seeding import Stream, rng as seeded_rng
 
     pre = prepared.preprocessor
+    init_from = None
     network = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
+    if cfg.model.init_from is not None:
+        from .warmstart import load_layers
+
+        init_from = load_layers(cfg, network)
     n_classes = len(pre.classes) if pre.task == "classification" else None
     cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None
     validation = (prepared.validation.X, prepared.validation.y) if prepared.validation is not None else None
@@ -228,7 +235,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
             trainer.run()
         if trainer.stop_signal is not None:
             raise Interrupted("training interrupted (nothing was being written)", trainer.stop_signal)
-        return _finish(cfg, trainer, prepared, None)
+        return _finish(cfg, trainer, prepared, None, init_from=init_from)
 
     out_dir = Path(out) if out not in (None, True) else cfg.output_dir()
     if out_dir.exists() and not out_dir.is_dir():
@@ -296,7 +303,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
                      else f"after epoch {trainer.epoch}")
             raise Interrupted(f"interrupted by {name} {where}; checkpoint saved in {staging}; "
                               f"continue with: {resume_cmd}", trainer.stop_signal)
-        run = _finish(cfg, trainer, prepared, out_dir, resumed_from=resumed_from)
+        run = _finish(cfg, trainer, prepared, out_dir, resumed_from=resumed_from, init_from=init_from)
         _write_run(run, staging)
         rundir.commit(staging, out_dir)
         return run
@@ -330,7 +337,8 @@ def _check_checkpoint_arrays(arrays, trainer, staging):
                           f"train without --resume to start over")
 
 
-def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path | None, resumed_from=None) -> Run:
+def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path | None, resumed_from=None,
+            init_from: dict | None = None) -> Run:
     net, pre = trainer.network, prepared.preprocessor
     n_classes = len(pre.classes) if pre.task == "classification" else None
     loss = trainer.loss
@@ -345,6 +353,7 @@ def _finish(cfg: Config, trainer: Trainer, prepared: PreparedData, out_dir: Path
         "stopped_early": trainer.stopped_early,
         **({"best_epoch": trainer._best_epoch} if cfg.training.early_stopping else {}),
         **({"resumed_from_epoch": resumed_from} if resumed_from is not None else {}),
+        **({"init_from": init_from} if init_from is not None else {}),
         **final,
         "training_seconds": round(trainer.seconds, 6),
         "n_parameters": int(net.n_params),
@@ -366,6 +375,8 @@ def _write_run(run: Run, staging: Path) -> None:
         value = resolved["data"].get(key)
         if value:  # paths in a run's config.yaml are absolute: the run can move, the data cannot
             resolved["data"][key] = str(run.config.resolve_path(value).resolve())
+    if resolved["model"].get("init_from"):  # as absolute as the data paths, for the same reason
+        resolved["model"]["init_from"]["run"] = run.metrics["init_from"]["run"]
     rundir.write_text_atomic(staging / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     rundir.write_bytes_atomic(staging / "weights.npz", rundir.npz_bytes(run.network.weights_dict()))
     rundir.write_text_atomic(staging / "preprocessing.json", json.dumps(run.preprocessor.to_json(), indent=2))

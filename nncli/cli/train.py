@@ -18,13 +18,15 @@ def train_command(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Override training.epochs."),
     set_: List[str] = typer.Option([], "--set", help="Override a key: --set training.optimizer.learning_rate=0.01 (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint of an interrupted run."),
+    init_from: Optional[Path] = typer.Option(None, "--init-from", help="Start from this run directory's weights "
+                                             "(model.init_from; relative to here, not to the config)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
     with reporting():
         from ..api import train
         from ..config.schema import load_config
-        from ..errors import ConfigError
+        from ..errors import ConfigError, RunDirError
         from .progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -32,21 +34,30 @@ def train_command(
             overrides.append(f"seed={seed}")
         if epochs is not None:
             overrides.append(f"training.epochs={epochs}")
+        if init_from is not None:  # first, so --set model.init_from.layers=[0] can add to it; a path
+            # typed here is relative to the working directory, not to the config
+            overrides.insert(0, f"model.init_from.run={init_from.resolve()}")
+        shorthand = {f"--set seed={seed}": f"--seed {seed}", f"--set training.epochs={epochs}": f"--epochs {epochs}",
+                     f"--set model.init_from.run={init_from and init_from.resolve()}": f"--init-from {init_from}"}
         try:
             cfg = load_config(config, overrides)
         except ConfigError as exc:  # name the flag the user typed, not the override it became
-            shorthand = {f"--set seed={seed}": f"--seed {seed}", f"--set training.epochs={epochs}": f"--epochs {epochs}"}
-            lines = []
-            for line in exc.messages:
-                for long, short in shorthand.items():
-                    if line.startswith(long + ":"):
-                        line = short + line[len(long):]
-                lines.append(line)
-            raise ConfigError(lines) from None
+            raise ConfigError([_shorthand(line, shorthand) for line in exc.messages]) from None
         if not quiet:
             for w in cfg.warnings:
                 print(w, file=sys.stderr)
         progress = make_progress(quiet)
-        run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume, handle_signals=True)
+        try:
+            run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume, handle_signals=True)
+        except RunDirError as exc:  # a bad --init-from run: name the flag as typed
+            raise RunDirError(_shorthand(exc.message, shorthand)) from None
         if not quiet:
             print_summary(run)
+
+
+def _shorthand(line: str, shorthand: dict[str, str]) -> str:
+    """Name the flag the user typed (--epochs 5), not the --set override it became."""
+    for long, short in shorthand.items():
+        if line.startswith(long + ":"):
+            return short + line[len(long):]
+    return line

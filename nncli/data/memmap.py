@@ -183,7 +183,7 @@ def column_stats(source: MappedNpy, rows: np.ndarray, cols: np.ndarray | None, n
     return mean, np.sqrt(m2 / max(count, 1)), lo, hi
 
 
-def prepare_memmap(cfg):
+def prepare_memmap(cfg, fitted=None):
     """The `prepare` of data.py for an .npy X with data.y_path: same splits, same Preprocessor,
     but the training features stay on disk (a LazyRows)."""
     from .prepare import (PreparedData, Preprocessor, Split, _check_readable_file, _label_text, _python_label,
@@ -219,6 +219,15 @@ def prepare_memmap(cfg):
         features = list(dcfg.features)
         cols = np.array([names.index(f) for f in features])
 
+    if fitted is not None:  # model.init_from reuses a run's features and scaling
+        from .prepare import _fitted_features
+
+        features = _fitted_features(cfg, fitted, features)
+        table_like = [f for f in features if f not in names]
+        if table_like:
+            raise DataError(f"{display}: the run in model.init_from was trained on column {table_like[0]!r}, an .npy "
+                            f"has columns x1..x{width}; set model.init_from.preprocessing: refit")
+        cols = np.array([names.index(f) for f in features])
     pre = Preprocessor(task=cfg.task, features=features, targets=[target], scaling=dcfg.scaling)
     labels = None
     if pre.task == "classification":
@@ -243,13 +252,17 @@ def prepare_memmap(cfg):
     train_rows, val_rows, test_rows = split_indices(n, fractions, seeded_rng(cfg.seed, Stream.SPLIT), labels)
     if len(train_rows) == 0:
         raise DataError(f"{display}: no rows left for training after the validation/test split")
-    mean, std, lo, hi = column_stats(source, train_rows, cols, features)
-    if dcfg.scaling == "standardize":
-        offset, scale = mean, np.where(std > 0, std, 1.0)
-    elif dcfg.scaling == "minmax":
-        offset, scale = lo, np.where(hi > lo, hi - lo, 1.0)
+    if fitted is not None:
+        pre.scaling = fitted.scaling
+        offset, scale = np.asarray(fitted.offset, np.float64), np.asarray(fitted.scale, np.float64)
     else:
-        offset, scale = np.zeros(len(features)), np.ones(len(features))
+        mean, std, lo, hi = column_stats(source, train_rows, cols, features)
+        if dcfg.scaling == "standardize":
+            offset, scale = mean, np.where(std > 0, std, 1.0)
+        elif dcfg.scaling == "minmax":
+            offset, scale = lo, np.where(hi > lo, hi - lo, 1.0)
+        else:
+            offset, scale = np.zeros(len(features)), np.ones(len(features))
     pre.offset, pre.scale = offset.tolist(), scale.tolist()
     train = Split(LazyRows(source, train_rows, cols, offset, scale, dtype), targets[train_rows])
 

@@ -448,8 +448,12 @@ class PreparedData:
     source: str = ""
 
 
-def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedData:
-    """Read the configured data (or the given arrays), split it and fit the preprocessing."""
+def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None, fitted: Preprocessor | None = None) -> PreparedData:
+    """Read the configured data (or the given arrays), split it and fit the preprocessing.
+
+    ``fitted``: reuse that preprocessor's features, categories, fill values and scaling instead of
+    fitting them (warm start from another run, model.init_from); targets and classes still come
+    from this data."""
     dcfg = cfg.data
     dtype = np.dtype(cfg.training.dtype)
     if data is not None:
@@ -465,13 +469,15 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         if dcfg.y_path is not None and cfg.resolve_path(dcfg.path).suffix.lower() == ".npy":
             from .memmap import prepare_memmap  # memory-mapped: X never loaded whole
 
-            return prepare_memmap(cfg)
+            return prepare_memmap(cfg, fitted)
         table = load_file(cfg, dcfg.path)
     else:
         raise DataError(f"{cfg.where('data')}: data: no data given; set data.path to a file or data.generator "
                         f"to a built-in dataset (xor, line, linear, sine, spirals, moons, circles, blobs)")
     targets = _targets(cfg, table)
     features = dcfg.features if dcfg.features is not None else [c for c in table.columns if c not in targets]
+    if fitted is not None:
+        features = _fitted_features(cfg, fitted, features)
     _require_columns(cfg, table, [(targets, "target"), (features, "features")])
     if not features:
         raise DataError(f"{table.path}: no feature columns left after removing the target {targets}")
@@ -506,15 +512,20 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         raise DataError(f"{table.path}: no rows left for training after the validation/test split")
     train_t = table.take(train_rows)
     # categories and fill values come from the training part only
-    for f in features:
+    for f in features if fitted is None else ():
         col = train_t.columns[f]
         if col.dtype.kind not in "fiu" and dcfg.encode == "onehot":
             pre.categories[f] = sorted(set(col[~train_t.missing[f]].tolist()))
         elif col.dtype.kind in "fiu" and dcfg.missing == "mean" and table.missing[f].any():
             vals = col[~train_t.missing[f]]
             pre.fill[f] = float(vals.mean()) if vals.size else 0.0
+    if fitted is not None:
+        pre.categories, pre.fill, pre.scaling = dict(fitted.categories), dict(fitted.fill), fitted.scaling
     X_raw = pre.encode_features(train_t)
-    pre.fit_scaling(X_raw)
+    if fitted is None:
+        pre.fit_scaling(X_raw)
+    else:
+        pre.offset, pre.scale = list(fitted.offset), list(fitted.scale)
     train = Split(pre.scale_features(X_raw, dtype), _targets_of(pre, train_t, labels, train_rows, dtype))
 
     def part(rows, path):
@@ -526,6 +537,15 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         return Split(pre.transform(t, dtype), _targets_of(pre, t, labels, rows, dtype))
 
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
+
+
+def _fitted_features(cfg, fitted: Preprocessor, features: list[str]) -> list[str]:
+    """The features of a reused preprocessing; data.features, when given, must name the same."""
+    if cfg.data.features is not None and list(cfg.data.features) != list(fitted.features):
+        raise DataError(f"{cfg.where('data', 'features')}: data.features: the run in model.init_from was trained on "
+                        f"{', '.join(fitted.features)}; list the same features in that order, or set "
+                        f"model.init_from.preprocessing: refit")
+    return list(fitted.features)
 
 
 def file_split(cfg, pre: Preprocessor, path: str, dtype) -> Split:

@@ -1,0 +1,69 @@
+"""Warm start (model.init_from): begin training from another run's weights.
+
+    model:
+      init_from: runs/iris                               # every layer; each shape must match
+      init_from: {run: runs/iris, layers: [0]}           # only these; the rest as the initializers draw them
+      init_from: {run: runs/iris, preprocessing: refit}  # fit the preprocessing on this data instead
+
+By default the source run's feature preprocessing (features, one-hot categories, fill values,
+scaling) is reused, so an input means what it meant when those weights were learned; targets and
+classes come from the new data. The choice lands in metrics.json under "init_from".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import NncliError, RunDirError
+
+
+def _where(cfg) -> str:
+    return f"{cfg.where('model', 'init_from')}: model.init_from"
+
+
+def source_run(cfg):
+    """The Run named by model.init_from (loaded and checked like nncli predict does), or None."""
+    init = cfg.model.init_from
+    if init is None:
+        return None
+    from .api import load_run
+
+    path = cfg.resolve_path(init.run)
+    try:
+        return load_run(path)
+    except NncliError as exc:  # one line: where the config names the run, then what is wrong with it
+        raise RunDirError(f"{_where(cfg)}: {exc.message.splitlines()[0]}") from None
+
+
+def source_preprocessor(cfg):
+    """The preprocessing prepare() should reuse (preprocessing: source), or None (refit, or no
+    warm start)."""
+    init = cfg.model.init_from
+    if init is None or init.preprocessing != "source":
+        return None
+    return source_run(cfg).preprocessor
+
+
+def load_layers(cfg, network) -> dict:
+    """Copy the chosen layers of the source run into ``network`` (after its initializers drew
+    every weight, so the layers not taken keep their usual start). Returns what metrics.json
+    records. A layer index beyond either network, or a shape that differs, is one line."""
+    init = cfg.model.init_from
+    source = source_run(cfg)
+    src = source.network
+    chosen = list(range(len(network.layers))) if init.layers is None else list(init.layers)
+    for i in chosen:
+        if i >= len(network.layers) or i >= len(src.layers):
+            raise RunDirError(f"{_where(cfg)}.layers: layer {i} does not exist (this network has "
+                              f"{len(network.layers)} layers, the run {source.path} has {len(src.layers)}, "
+                              f"counting from 0)")
+        mine, theirs = network.layers[i], src.layers[i]
+        if mine.W.shape != theirs.W.shape:
+            hint = ("list the layers to take in model.init_from.layers" if init.layers is None
+                    else "leave it out of model.init_from.layers")
+            raise RunDirError(f"{_where(cfg)}: layer {i} has shape {mine.W.shape[0]}×{mine.W.shape[1]} here but "
+                              f"{theirs.W.shape[0]}×{theirs.W.shape[1]} in {source.path}; {hint}")
+    for i in chosen:
+        network.layers[i].W[...] = src.layers[i].W
+        network.layers[i].b[...] = src.layers[i].b
+    return {"run": str(Path(source.path).resolve()), "layers": chosen, "preprocessing": init.preprocessing}
