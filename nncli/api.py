@@ -23,7 +23,9 @@ import yaml
 from . import __version__
 from .run import files as rundir
 from .config.schema import Config, config_from_dict, load_config
-from .data.prepare import PreparedData, Preprocessor, Table, class_weights, prepare
+from .data.prepare import PreparedData, class_weights, prepare
+from .data.preprocess import Preprocessor
+from .data.tables import Table
 from .errors import DataError, DivergedError, Interrupted, RunDirError, UsageError
 from .nn.network import LayerSpec, Network
 from .training import Callback, History, Trainer, evaluate, make_loss

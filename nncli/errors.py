@@ -74,6 +74,11 @@ class Interrupted(NncliError):
         self.signum = signum
 
 
+class MissingExtra(NncliError):
+    """An optional dependency is not installed (exit 2, like other usage problems); the message is
+    the install command (see nncli.extras)."""
+
+
 class CheckFailed(NncliError):
     """A check that ran (e.g. gradcheck) failed."""
 

@@ -13,7 +13,7 @@ The graph takes the raw feature columns `nncli predict` takes and does what Run.
 Numeric columns come in the order of preprocessing.json's features (categorical ones left out);
 the model's metadata names them (``nncli.numeric_columns``, JSON) with the categories of each string
 input, the classes and the task, so a deployment needs no nncli. The `onnx` package is an optional
-extra (nncli[onnx]); it is imported here, lazily.
+extra (nncli.extras: onnx); it is imported here, lazily.
 """
 
 from __future__ import annotations
@@ -26,24 +26,19 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import NncliError, UsageError
+from .errors import UsageError
 
-INSTALL_HINT = "nncli export needs the onnx package: pip install 'nncli[onnx]'"
 OPSET = 17  # ai.onnx; onnxruntime ≥ 1.14 runs it
 ML_OPSET = 3  # ai.onnx.ml (OneHotEncoder)
 NUMERIC_INPUT = "numeric"
 
 
-class MissingExtra(NncliError):
-    """An optional dependency is not installed (exit 2, like other usage problems)."""
-
-
 def _onnx():
-    try:
-        import onnx
-        from onnx import helper, numpy_helper
-    except ImportError:
-        raise MissingExtra(INSTALL_HINT) from None
+    from .extras import require
+
+    onnx = require("onnx", "onnx", "nncli export")
+    from onnx import helper, numpy_helper
+
     return onnx, helper, numpy_helper
 
 

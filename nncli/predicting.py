@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.prepare import read_csv_chunks
+from .data.tables import read_csv_chunks
 from .errors import DataError, UsageError
 
 CHUNK_ROWS = 10_000

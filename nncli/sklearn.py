@@ -1,4 +1,4 @@
-"""scikit-learn estimators over nncli: NNClassifier and NNRegressor (the `sklearn` extra).
+"""scikit-learn estimators over nncli: NNClassifier and NNRegressor (the `sklearn` extra: scikit-learn).
 
     from nncli.sklearn import NNClassifier
     clf = NNClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=100, random_state=0)
@@ -37,8 +37,10 @@ try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, check_random_state, column_or_1d, validate_data
-except ImportError:  # the extra is what to install
-    raise ImportError("nncli.sklearn needs scikit-learn: pip install 'nncli[sklearn]'") from None
+except ImportError:  # say what to install (the sklearn extra)
+    from .extras import install_command
+
+    raise ImportError(f"nncli.sklearn needs scikit-learn, which is not installed: {install_command('sklearn')}") from None
 
 from .errors import NncliError
 
@@ -182,10 +184,11 @@ class _NNEstimator(BaseEstimator):
         if saved is not None:
             from .api import Run, build_network
             from .config.schema import config_from_dict
+            from .data.preprocess import Preprocessor
             from .training import History
 
             cfg = config_from_dict(saved["config"])
-            pre = type_of_preprocessor().from_json(saved["preprocessing"])
+            pre = Preprocessor.from_json(saved["preprocessing"])
             network = build_network(cfg, pre.n_inputs)
             network.load_weights({k: np.array(v) for k, v in saved["weights"].items()})
             history = History({k: list(v) for k, v in saved["history"].items()})
@@ -310,13 +313,6 @@ class NNRegressor(RegressorMixin, _NNEstimator):
         X = self._checked_input(X)
         out = self.run_.predict(X)
         return out.ravel() if self._y_1d else out
-
-
-def type_of_preprocessor():
-    """The Preprocessor class (where the data package keeps it)."""
-    from . import api
-
-    return api.Preprocessor
 
 
 def _seed(random_state) -> int:

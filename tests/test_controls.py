@@ -574,7 +574,8 @@ def sigmoid_run(class_weight, eta=0.5):
     net = Network(2, [LayerSpec(1, "sigmoid")], dtype=np.float64)
     net.layers[0].W[:, 0] = [0.4, -0.3]
     net.layers[0].b[0] = 0.2
-    from nncli.data.prepare import Preprocessor, class_weights
+    from nncli.data.prepare import class_weights
+    from nncli.data.preprocess import Preprocessor
 
     pre = Preprocessor(task="classification", features=["a", "b"], targets=["y"], classes=[0, 1])
     cw = class_weights(cfg, pre, YB)

@@ -214,7 +214,7 @@ def test_export_without_onnx_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx -> ImportError
     res = _invoke("export", tmp_path / "run", tmp_path / "m.onnx")
     assert res.exit_code == 2
-    assert res.output.strip() == "nncli export needs the onnx package: pip install 'nncli[onnx]'"
+    assert res.output.strip() == "nncli export needs onnx, which is not installed: pip install 'onnx>=1.14'"
     assert not (tmp_path / "m.onnx").exists()
 
 

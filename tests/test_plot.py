@@ -56,7 +56,7 @@ def test_plot_without_matplotlib_says_how_to_install(runs, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     res = CliRunner().invoke(app, ["plot", str(runs["xor"])])
     assert res.exit_code == 2
-    assert res.output.strip() == "install nncli[plot]: pip install 'nncli[plot]'"
+    assert res.output.strip() == "nncli plot needs matplotlib, which is not installed: pip install 'matplotlib>=3.6'"
 
 
 def test_plot_on_a_missing_run_dir_is_a_usage_error(tmp_path):

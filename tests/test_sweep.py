@@ -265,7 +265,9 @@ def test_write_run_files_is_atomic_and_contained(tmp_path):
 
 def test_dask_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(UsageError, match=r"install nncli\[dask\]") as e:
+    from nncli.errors import MissingExtra
+
+    with pytest.raises(MissingExtra, match=r"pip install 'dask\[distributed\]>=2023.1'") as e:
         sw.require_dask()
     assert e.value.exit_code == 2
 
@@ -553,7 +555,7 @@ def test_cli_scheduler_without_dask(tmp_path, cli):
     r = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
             env={"PYTHONPATH": f"{fake}{_os.pathsep}{Path(__file__).parent.parent}"})
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines() == ["--scheduler needs Dask: install nncli[dask] (pip install 'nncli[dask]')"]
+    assert r.stderr.strip().splitlines() == ["--scheduler needs distributed, which is not installed: pip install 'dask[distributed]>=2023.1'"]
 
 
 def test_cli_ctrl_c_stops_cleanly_and_rerun_picks_up(tmp_path, root):

@@ -18,7 +18,7 @@ def compare_command(
                                               "val_accuracy, test_r2, ..., epochs or seconds.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout (for scripts).")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write the runs' loss curves, overlaid, "
-                                                 "to this PNG (needs nncli[plot]).")] = None,
+                                                 "to this PNG (needs matplotlib).")] = None,
 ) -> None:
     """One table of the runs: the config keys that differ between them, final train/validation/test
     metrics, epochs and seconds."""

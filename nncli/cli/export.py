@@ -15,7 +15,7 @@ def export_command(
     out: Annotated[Path, typer.Argument(help="The .onnx file to write.", show_default=False)],
 ) -> None:
     """Write an ONNX model that takes the raw feature columns and returns what nncli predict does
-    (needs `pip install 'nncli[onnx]'`)."""
+    (needs the onnx package)."""
     with reporting():
         from ..onnx_export import export_run
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .prepare import read_csv_chunks
+from .tables import read_csv_chunks
 from ..errors import DataError, UsageError
 
 CHUNK_ROWS = 10_000

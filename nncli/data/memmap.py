@@ -1,9 +1,11 @@
 """Data larger than memory: a `.npy` feature matrix (with `data.y_path`) opened memory-mapped.
 
 Nothing here loads the whole matrix. The scaling statistics are computed over the training rows
-in chunks; training gathers each batch with ``LazyRows.rows(indices)`` (scaled as it is read);
-the validation and test rows carved out by ``validation_split`` / ``test_split`` are gathered into
+in chunks (column_stats, which feeds Preprocessor.fit_scaling_from: the one scaling
+implementation); training gathers each batch with ``LazyRows.rows(indices)`` (scaled as it is
+read); the validation and test rows carved out by ``validation_split`` / ``test_split`` are gathered into
 memory (they are usually a small part; use separate files or small fractions for huge data).
+prepare.py decides the splits and labels; this module only reads.
 
 Pages of a file mapping count towards the process's resident memory while they stay mapped, even
 though the kernel can drop them at any time; so after every ~64 MB read through it the mapping is told
@@ -21,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from .preprocess import ColumnStats
 
 RELEASE_BYTES = 64 << 20
 STATS_CHUNK_BYTES = 8 << 20
@@ -34,6 +37,26 @@ def npy_problem(display: str, exc: Exception) -> str:
     if "larger than" in text or "greater than" in text or "truncat" in text.lower() or isinstance(exc, EOFError):
         return f"{display}: truncated or damaged .npy file ({text}); write it again"
     return f"{display}: not a readable NumPy file ({text})"
+
+
+def read_npy(path: Path, display: str) -> np.ndarray:
+    """A whole .npy file in memory (the targets of data.y_path). The header's shape is checked
+    against the file's size first: numpy allocates what the header claims before reading, so a
+    damaged header could ask for terabytes."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version in header:
+                shape, _, dtype = header[version](fh)
+                held = max(0, os.fstat(fh.fileno()).st_size - fh.tell())
+                nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if not dtype.hasobject and nbytes > held:
+                    raise DataError(f"{display}: truncated or damaged .npy file (its header claims shape {shape}, "
+                                    f"{nbytes} bytes, but the file holds {held}); write it again")
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(npy_problem(display, exc)) from None
 
 
 class MappedNpy:
@@ -153,8 +176,8 @@ class LazyRows:
         return out
 
 
-def column_stats(source: MappedNpy, rows: np.ndarray, cols: np.ndarray | None, names: list[str]):
-    """(mean, std, min, max) per column over the given file rows, read in chunks (Chan et al.'s
+def column_stats(source: MappedNpy, rows: np.ndarray, cols: np.ndarray | None, names: list[str]) -> ColumnStats:
+    """Mean, std, min and max per column over the given file rows, read in chunks (Chan et al.'s
     pairwise update of mean and sum of squares, so no precision is lost over millions of rows).
     A NaN or infinite cell is an error naming its row and column."""
     width = len(names)
@@ -180,97 +203,4 @@ def column_stats(source: MappedNpy, rows: np.ndarray, cols: np.ndarray | None, n
         np.minimum(lo, block.min(axis=0), out=lo)
         np.maximum(hi, block.max(axis=0), out=hi)
     source.release()
-    return mean, np.sqrt(m2 / max(count, 1)), lo, hi
-
-
-def prepare_memmap(cfg, fitted=None):
-    """The `prepare` of data.py for an .npy X with data.y_path: same splits, same Preprocessor,
-    but the training features stay on disk (a LazyRows)."""
-    from .prepare import (PreparedData, Preprocessor, Split, _check_readable_file, _label_text, _python_label,
-                       file_split, split_indices)
-    from ..seeding import Stream, rng as seeded_rng
-
-    dcfg = cfg.data
-    dtype = np.dtype(cfg.training.dtype)
-    path = cfg.resolve_path(dcfg.path)
-    display = str(path) if cfg.source_path != "<config>" else str(dcfg.path)
-    _check_readable_file(path, display)
-    source = MappedNpy(path, display)
-    n, width = source.shape
-    ypath = cfg.resolve_path(dcfg.y_path)
-    ydisplay = str(ypath)
-    _check_readable_file(ypath, ydisplay)
-    try:
-        y = np.load(ypath, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(npy_problem(ydisplay, exc)) from None
-    if len(y) != n:
-        raise DataError(f"{ydisplay}: has {len(y)} rows but {display} has {n}; they must match row for row")
-
-    names = [f"x{i + 1}" for i in range(width)]
-    target = dcfg.target if isinstance(dcfg.target, str) else "y"
-    cols = None
-    features = names
-    if dcfg.features is not None:
-        unknown = [f for f in dcfg.features if f not in names]
-        if unknown:
-            raise DataError(f"{cfg.where('data', 'features')}: data.features: {', '.join(map(repr, unknown))} not in "
-                            f"{display} (an .npy has columns x1..x{width})")
-        features = list(dcfg.features)
-        cols = np.array([names.index(f) for f in features])
-
-    if fitted is not None:  # model.init_from reuses a run's features and scaling
-        from .prepare import _fitted_features
-
-        features = _fitted_features(cfg, fitted, features)
-        table_like = [f for f in features if f not in names]
-        if table_like:
-            raise DataError(f"{display}: the run in model.init_from was trained on column {table_like[0]!r}, an .npy "
-                            f"has columns x1..x{width}; set model.init_from.preprocessing: refit")
-        cols = np.array([names.index(f) for f in features])
-    pre = Preprocessor(task=cfg.task, features=features, targets=[target], scaling=dcfg.scaling)
-    labels = None
-    if pre.task == "classification":
-        if y.ndim != 1:
-            raise DataError(f"{ydisplay}: class labels must be 1-D, got shape {y.shape}")
-        uniq = np.unique(y)
-        if len(uniq) < 2:
-            raise DataError(f"{ydisplay}: has only one class ({_label_text(uniq[0])}); classification needs at least two")
-        pre.classes = [_python_label(v) for v in uniq]
-        labels = np.searchsorted(uniq, y).astype(np.int64)
-        targets = labels
-    else:
-        y2 = np.asarray(y, np.float64).reshape(n, -1)
-        if not np.all(np.isfinite(y2)):
-            r = int(np.flatnonzero(~np.all(np.isfinite(y2), axis=1))[0])
-            raise DataError(f"{ydisplay}: row {r} (counting from 0) is not a finite number")
-        if y2.shape[1] > 1:
-            pre.targets = list(dcfg.target) if isinstance(dcfg.target, list) else [f"y{i + 1}" for i in range(y2.shape[1])]
-        targets = np.ascontiguousarray(y2, dtype=dtype)
-
-    fractions = [0.0 if dcfg.validation else dcfg.validation_split, 0.0 if dcfg.test else dcfg.test_split]
-    train_rows, val_rows, test_rows = split_indices(n, fractions, seeded_rng(cfg.seed, Stream.SPLIT), labels)
-    if len(train_rows) == 0:
-        raise DataError(f"{display}: no rows left for training after the validation/test split")
-    if fitted is not None:
-        pre.scaling = fitted.scaling
-        offset, scale = np.asarray(fitted.offset, np.float64), np.asarray(fitted.scale, np.float64)
-    else:
-        mean, std, lo, hi = column_stats(source, train_rows, cols, features)
-        if dcfg.scaling == "standardize":
-            offset, scale = mean, np.where(std > 0, std, 1.0)
-        elif dcfg.scaling == "minmax":
-            offset, scale = lo, np.where(hi > lo, hi - lo, 1.0)
-        else:
-            offset, scale = np.zeros(len(features)), np.ones(len(features))
-    pre.offset, pre.scale = offset.tolist(), scale.tolist()
-    train = Split(LazyRows(source, train_rows, cols, offset, scale, dtype), targets[train_rows])
-
-    def part(rows, file):
-        if file is not None:
-            return file_split(cfg, pre, file, dtype)
-        if len(rows) == 0:
-            return None
-        return Split(LazyRows(source, rows, cols, offset, scale, dtype).to_array(), targets[rows])
-
-    return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), display)
+    return ColumnStats(mean, np.sqrt(m2 / max(count, 1)), lo, hi)

@@ -178,15 +178,18 @@ def plot_losses(report: dict, out: str | Path) -> Path:
     """Overlay every run's train loss (solid) and validation loss (dashed, same colour) on one
     axis; written to ``out`` as PNG, atomically. Needs matplotlib (the plot extra)."""
     from ..api import load_run
+    from ..extras import require
     from ..run.files import write_bytes_atomic
-    from .plot import _matplotlib
 
     out = Path(out)
     if out.is_dir():
         raise UsageError(f"--plot: {out} is a directory; give a .png file name")
     if not out.parent.is_dir():
         raise UsageError(f"--plot: the folder {out.parent} does not exist; create it or choose another path")
-    Figure, Canvas = _matplotlib()
+    require("matplotlib", "plot", "nncli compare --plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg as Canvas
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 5))
     ax = fig.add_subplot(1, 1, 1)
     positive = True

@@ -17,7 +17,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from .. import metrics as M
-from ..data.prepare import Table, _label_text, read_csv_chunks, read_npz_xy
+from ..data.preprocess import label_text
+from ..data.tables import Table, read_csv_chunks, read_npz_xy
 from ..errors import DataError
 
 CHUNK_ROWS = 10_000
@@ -138,7 +139,7 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
     """The report as (title, header, rows) tables: what both the plain and the Rich output show."""
     tables = []
     if report["task"] == "classification":
-        names = [_label_text(c) for c in report["classes"]]
+        names = [label_text(c) for c in report["classes"]]
         summary = [["samples", str(report["n_samples"])], ["loss", _num(report["loss"])],
                    ["accuracy", _num(report["accuracy"])], ["macro precision", _num(report["macro_precision"])],
                    ["macro recall", _num(report["macro_recall"])], ["macro F1", _num(report["macro_f1"])]]

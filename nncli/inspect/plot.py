@@ -21,21 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import NncliError
-
-INSTALL_HINT = "install nncli[plot]: pip install 'nncli[plot]'"
-
-
-class MissingExtra(NncliError):
-    """An optional dependency is not installed (exit 2, like other usage problems)."""
-
 
 def _matplotlib():
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MissingExtra(INSTALL_HINT) from None
+    from ..extras import require
+
+    require("matplotlib", "plot", "nncli plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     return Figure, FigureCanvasAgg
 
 

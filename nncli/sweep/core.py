@@ -982,11 +982,9 @@ def _local_outcome(fut: Any, task: TrialTask) -> TrialOutcome:
 
 def require_dask() -> Any:
     """The ``distributed`` module, or a one-line UsageError saying how to install it."""
-    try:
-        import distributed  # noqa: PLC0415
-    except ImportError:
-        raise UsageError("--scheduler needs Dask: install nncli[dask] (pip install 'nncli[dask]')") from None
-    return distributed
+    from ..extras import require  # noqa: PLC0415
+
+    return require("distributed", "dask", "--scheduler")
 
 
 def _dask_client(scheduler: str) -> Any:
