@@ -199,11 +199,13 @@ def prepare_checked(config, overrides=(), data=None) -> tuple[Config, PreparedDa
     """Everything training does before it builds the network: the config validated, its data read,
     split and preprocessed, and the checks that need the data. Shared by train, validate, explain
     and gradcheck, so they agree on what a good config is."""
-    from .warmstart import source_preprocessor
+    from .warmstart import check_layers, source_preprocessor
 
     cfg = _as_config(config, overrides)
     prepared = prepare(cfg, data, fitted=source_preprocessor(cfg))
     check_against_data(cfg, prepared)
+    if cfg.model.init_from is not None:  # layer shapes need the data's input width
+        check_layers(cfg, prepared.preprocessor.n_inputs)
     return cfg, prepared
 
 

@@ -44,26 +44,34 @@ def source_preprocessor(cfg):
     return source_run(cfg).preprocessor
 
 
+def check_layers(cfg, n_inputs: int):
+    """Every layer model.init_from takes must exist in both networks and have the run's shape
+    (fan_in × units); raises one line naming the layer and both shapes. Returns the source Run
+    and the layer indices taken. Runs before training (and in nncli validate)."""
+    init = cfg.model.init_from
+    source = source_run(cfg)
+    sizes = [n_inputs] + [layer.units for layer in cfg.model.layers]
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    theirs = [layer.W.shape for layer in source.network.layers]
+    chosen = list(range(len(shapes))) if init.layers is None else list(init.layers)
+    for i in chosen:
+        if i >= len(shapes) or i >= len(theirs):
+            raise RunDirError(f"{_where(cfg)}.layers: layer {i} does not exist (this network has {len(shapes)} "
+                              f"layers, the run {source.path} has {len(theirs)}, counting from 0)")
+        if tuple(shapes[i]) != tuple(theirs[i]):
+            hint = ("list the layers to take in model.init_from.layers" if init.layers is None
+                    else "leave it out of model.init_from.layers")
+            raise RunDirError(f"{_where(cfg)}: layer {i} has shape {shapes[i][0]}×{shapes[i][1]} here but "
+                              f"{theirs[i][0]}×{theirs[i][1]} in {source.path}; {hint}")
+    return source, chosen
+
+
 def load_layers(cfg, network) -> dict:
     """Copy the chosen layers of the source run into ``network`` (after its initializers drew
     every weight, so the layers not taken keep their usual start). Returns what metrics.json
-    records. A layer index beyond either network, or a shape that differs, is one line."""
-    init = cfg.model.init_from
-    source = source_run(cfg)
-    src = source.network
-    chosen = list(range(len(network.layers))) if init.layers is None else list(init.layers)
+    records."""
+    source, chosen = check_layers(cfg, network.n_inputs)
     for i in chosen:
-        if i >= len(network.layers) or i >= len(src.layers):
-            raise RunDirError(f"{_where(cfg)}.layers: layer {i} does not exist (this network has "
-                              f"{len(network.layers)} layers, the run {source.path} has {len(src.layers)}, "
-                              f"counting from 0)")
-        mine, theirs = network.layers[i], src.layers[i]
-        if mine.W.shape != theirs.W.shape:
-            hint = ("list the layers to take in model.init_from.layers" if init.layers is None
-                    else "leave it out of model.init_from.layers")
-            raise RunDirError(f"{_where(cfg)}: layer {i} has shape {mine.W.shape[0]}×{mine.W.shape[1]} here but "
-                              f"{theirs.W.shape[0]}×{theirs.W.shape[1]} in {source.path}; {hint}")
-    for i in chosen:
-        network.layers[i].W[...] = src.layers[i].W
-        network.layers[i].b[...] = src.layers[i].b
-    return {"run": str(Path(source.path).resolve()), "layers": chosen, "preprocessing": init.preprocessing}
+        network.layers[i].W[...] = source.network.layers[i].W
+        network.layers[i].b[...] = source.network.layers[i].b
+    return {"run": str(Path(source.path).resolve()), "layers": chosen, "preprocessing": cfg.model.init_from.preprocessing}

@@ -135,3 +135,29 @@ def test_refit_preprocessing_is_recorded(source, tmp_path):
                                                            "model.init_from.preprocessing=refit", "training.epochs=1"])
     assert run.metrics["init_from"]["preprocessing"] == "refit"
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["init_from"]["preprocessing"] == "refit"
+
+
+def test_validate_reports_a_shape_mismatch(source):
+    res = CliRunner().invoke(app, ["validate", str(IRIS), "--set", f"model.init_from={source}",
+                                   "--set", "model.layers.0.units=8"])
+    assert res.exit_code == 2
+    assert "model.init_from: layer 0 has shape 4×8 here but 4×16" in res.output
+
+
+def test_memory_mapped_data_reuses_the_source_scaling(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, (300, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 6).astype(np.int64)
+    np.save(tmp_path / "x.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    config = tmp_path / "mm.yaml"
+    config.write_text("name: mm\ndata: {path: x.npy, y_path: y.npy}\n"
+                      "model: {layers: [{units: 4, activation: tanh}, {units: 1, activation: sigmoid}]}\n"
+                      "training: {epochs: 3, loss: binary_crossentropy}\n")
+    src = nncli.train(config, out=tmp_path / "src")
+    np.save(tmp_path / "x.npy", X * 10)  # new data on another scale: the source's scaling still applies
+    run = nncli.train(config, out=tmp_path / "warm", overrides=[f"model.init_from={tmp_path / 'src'}"])
+    assert run.preprocessor.offset == src.preprocessor.offset and run.preprocessor.scale == src.preprocessor.scale
+    refit = nncli.train(config, out=False, overrides=[f"model.init_from.run={tmp_path / 'src'}",
+                                                      "model.init_from.preprocessing=refit"])
+    assert refit.preprocessor.offset != src.preprocessor.offset
