@@ -228,3 +228,27 @@ def test_export_errors_are_one_line(tmp_path):
     res = _invoke("export", tmp_path / "run", tmp_path)
     assert res.exit_code == 2 and "is a directory" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing half-written
+
+
+@pytest.mark.parametrize("activation", __import__("nncli.nn.activations", fromlist=["names"]).names())
+def test_every_activation_has_an_onnx_form(activation, tmp_path):
+    """Each registry entry, as a hidden layer, on inputs wide enough to reach both sides of every
+    kink and the saturated tails."""
+    from nncli.onnx_export import build_model
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 1, (64, 3))
+    y = X @ np.array([1.0, -2.0, 0.5])
+    cfg = {"name": "act", "data": {"scaling": "none"},
+           "model": {"layers": [{"units": 16, "activation": activation, "initializer": "glorot_normal"},
+                                {"units": 1, "activation": "linear"}]},
+           "training": {"epochs": 2, "loss": "mse"}}
+    run = nncli.train(cfg, data=(X, y), out=False)
+    for layer in run.network.layers:  # weights scaled up: pre-activations reach about ±30
+        layer.W *= 8
+    model = build_model(run)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    Xt = rng.normal(0, 1.5, (500, 3)).astype(np.float32)
+    (got,) = session.run(None, {"numeric": Xt})
+    want = run.predict(Xt.astype(np.float64))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(want).max())))
