@@ -77,8 +77,15 @@ class Run:
 
 
 def build_network(cfg: Config, n_inputs: int, rng: np.random.Generator | None = None) -> Network:
+    """The config's network; with ``rng`` (a network about to train) its initial weights, from the
+    initializers and then from model.init_from's run when the config names one."""
     specs = [LayerSpec(l.units, l.activation, l.dropout, l.initializer) for l in cfg.model.layers]
-    return Network(n_inputs, specs, dtype=np.dtype(cfg.training.dtype), rng=rng)
+    network = Network(n_inputs, specs, dtype=np.dtype(cfg.training.dtype), rng=rng)
+    if rng is not None and cfg.model.init_from is not None:
+        from .warmstart import load_layers
+
+        load_layers(cfg, network)
+    return network
 
 
 def _as_config(config, overrides) -> Config:
@@ -222,12 +229,12 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     from .seeding import Stream, rng as seeded_rng
 
     pre = prepared.preprocessor
-    init_from = None
     network = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
+    init_from = None
     if cfg.model.init_from is not None:
-        from .warmstart import load_layers
+        from .warmstart import record
 
-        init_from = load_layers(cfg, network)
+        init_from = record(cfg)
     n_classes = len(pre.classes) if pre.task == "classification" else None
     cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None
     validation = (prepared.validation.X, prepared.validation.y) if prepared.validation is not None else None

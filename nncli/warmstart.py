@@ -66,12 +66,18 @@ def check_layers(cfg, n_inputs: int):
     return source, chosen
 
 
-def load_layers(cfg, network) -> dict:
+def load_layers(cfg, network) -> None:
     """Copy the chosen layers of the source run into ``network`` (after its initializers drew
-    every weight, so the layers not taken keep their usual start). Returns what metrics.json
-    records."""
+    every weight, so the layers not taken keep their usual start)."""
     source, chosen = check_layers(cfg, network.n_inputs)
     for i in chosen:
         network.layers[i].W[...] = source.network.layers[i].W
         network.layers[i].b[...] = source.network.layers[i].b
-    return {"run": str(Path(source.path).resolve()), "layers": chosen, "preprocessing": cfg.model.init_from.preprocessing}
+
+
+def record(cfg) -> dict:
+    """What metrics.json records of a warm start: the run (absolute), the layers taken, and
+    whether its preprocessing was reused ("source") or refitted ("refit")."""
+    init = cfg.model.init_from
+    layers = list(range(len(cfg.model.layers))) if init.layers is None else list(init.layers)
+    return {"run": str(cfg.resolve_path(init.run).resolve()), "layers": layers, "preprocessing": init.preprocessing}
