@@ -19,14 +19,14 @@ def train_command(
     set_: List[str] = typer.Option([], "--set", help="Override a key: --set training.optimizer.learning_rate=0.01 (repeatable)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint of an interrupted run."),
     init_from: Optional[Path] = typer.Option(None, "--init-from", help="Start from this run directory's weights "
-                                             "(model.init_from; relative to here, not to the config)."),
+                                             "(model.init_from.run; relative to here, not to the config)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
     with reporting():
         from ..api import train
         from ..config.schema import load_config
-        from ..errors import ConfigError, RunDirError
+        from ..errors import ConfigError, DivergedError, Interrupted, RunDirError
         from .progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -48,11 +48,27 @@ def train_command(
                 print(w, file=sys.stderr)
         progress = make_progress(quiet)
         try:
-            run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume, handle_signals=True)
+            run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume,
+                        handle_signals=True)
+        except (Interrupted, DivergedError) as exc:
+            if exc.checkpoint is not None:  # a checkpoint was kept: say how to continue from it
+                command = resume_command(config, out)
+                exc.message += (f"; continue with: {command}" if isinstance(exc, Interrupted)
+                                else f": after the change, continue with: {command}")
+            raise
         except RunDirError as exc:  # a bad --init-from run: name the flag as typed
             raise RunDirError(_shorthand(exc.message, shorthand)) from None
         if not quiet:
             print_summary(run)
+
+
+def resume_command(config: Path, out: Optional[Path]) -> str:
+    """The command that continues an interrupted training: the config as typed, and --out only
+    when it was given (otherwise the config's output.dir names the same run)."""
+    import shlex
+
+    return (f"nncli train {shlex.quote(str(config))} --resume"
+            + (f" --out {shlex.quote(str(out))}" if out is not None else ""))
 
 
 def _shorthand(line: str, shorthand: dict[str, str]) -> str:

@@ -124,7 +124,8 @@ class StepRecord:
 
 def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> StepRecord:
     """Take ``step`` − 1 real training steps, then one explained step on the first ``batch`` rows."""
-    from ..api import build_network, prepare_checked
+    from ..api import as_config, build_network
+    from ..data.checks import prepare_checked
     from ..data.prepare import class_weights
     from ..seeding import Stream, rng as seeded_rng
     from ..training import Trainer
@@ -133,7 +134,8 @@ def explain_step(config, *, step: int = 1, batch: int = 4, overrides=()) -> Step
         raise UsageError(f"--step: must be 1 or more, got {step}")
     if batch < 1:
         raise UsageError(f"--batch: must be 1 or more, got {batch}")
-    cfg, prepared = prepare_checked(config, overrides)
+    cfg = as_config(config, overrides)
+    prepared = prepare_checked(cfg)
     pre = prepared.preprocessor
     network = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
     n_classes = len(pre.classes) if pre.task == "classification" else None

@@ -88,7 +88,8 @@ def relative_error(numeric: np.ndarray, analytic: np.ndarray) -> float:
 
 def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, epsilon: float = DEFAULT_EPSILON,
               overrides=(), max_checked: int = MAX_CHECKED) -> GradcheckResult:
-    from ..api import prepare_checked
+    from ..api import as_config
+    from ..data.checks import prepare_checked
     from ..data.prepare import class_weights
     from ..seeding import Stream, rng as seeded_rng
     from ..nn.network import LayerSpec, Network
@@ -98,7 +99,8 @@ def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, e
         raise UsageError(f"--tolerance: must be > 0, got {tolerance}")
     if batch < 1:
         raise UsageError(f"--batch: must be 1 or more, got {batch}")
-    cfg, prepared = prepare_checked(config, overrides)
+    cfg = as_config(config, overrides)
+    prepared = prepare_checked(cfg)
     pre = prepared.preprocessor
     specs = [LayerSpec(l.units, l.activation, 0.0, l.initializer) for l in cfg.model.layers]
     net = Network(pre.n_inputs, specs, dtype=np.float64, rng=seeded_rng(cfg.seed, Stream.INIT))

@@ -638,32 +638,6 @@ def is_complete(run_dir: Path) -> bool:
     return (run_dir / "metrics.json").is_file()
 
 
-_SPLIT_PREFIX = {"train": "train_", "validation": "val_", "test": "test_"}
-_RUN_FACTS = ("epochs_run", "best_epoch", "training_seconds")
-
-
-def read_metrics(run_dir: Path) -> dict[str, float | int]:
-    """A finished run's final metrics, flat: metrics.json's {"train": {"loss": ..}, "validation":
-    {"accuracy": ..}} become train_loss, val_accuracy (the names history.csv uses), plus
-    epochs_run, best_epoch and training_seconds."""
-    try:
-        raw = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    out: dict[str, float] = {}
-    if not isinstance(raw, dict):
-        return out
-    for key, value in raw.items():
-        if key in _SPLIT_PREFIX and isinstance(value, dict):
-            for name, v in value.items():
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    out[_SPLIT_PREFIX[key] + name] = v
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            if key in _RUN_FACTS or key.startswith(("train_", "val_", "test_")):
-                out[key] = value
-    return out
-
-
 def write_run_files(target: Path, files: dict[str, bytes]) -> None:
     """Write a run directory that came back from a worker: into a temp dir, then rename into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -1029,6 +1003,7 @@ def _run_sweep(
     ``NncliError`` (exit 1) when no trial succeeded.
     """
     from nncli.run.files import write_text_atomic  # noqa: PLC0415
+    from nncli.run.store import read_metrics  # noqa: PLC0415  (the one reader of metrics.json)
 
     trial_fn = trial_fn or train_trial
     reporter = reporter or Reporter()
