@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -200,7 +199,7 @@ def build_model(run):
         outputs.append(helper.make_tensor_value_info("values", TensorProto.FLOAT, ["N", len(pre.targets)]))
         outputs[-1].doc_string = "predicted values, columns in this order: " + ", ".join(pre.targets)
 
-    graph = helper.make_graph(g.nodes, _graph_name(run), inputs, outputs, g.initializers)
+    graph = helper.make_graph(g.nodes, f"nncli_{run.config.name}", inputs, outputs, g.initializers)
     model = helper.make_model(graph, producer_name="nncli", producer_version=__version__,
                               opset_imports=[helper.make_opsetid("", OPSET),
                                              helper.make_opsetid("ai.onnx.ml", ML_OPSET)])
@@ -221,14 +220,11 @@ def build_model(run):
     return model
 
 
-def _graph_name(run) -> str:
-    return f"nncli_{run.config.name}"
-
-
 def export_run(run_dir: str | Path, out: str | Path) -> dict:
     """Load a run, write its ONNX model to ``out`` atomically; returns a short description."""
-    onnx, _, _ = _onnx()  # before loading the run: a missing extra is the first thing to say
+    _onnx()  # before loading the run: a missing extra is the first thing to say
     from .api import load_run
+    from .run.files import write_bytes_atomic
 
     out = Path(out)
     if out.is_dir():
@@ -238,18 +234,10 @@ def export_run(run_dir: str | Path, out: str | Path) -> dict:
     run = load_run(run_dir)
     model = build_model(run)
     data = model.SerializeToString()
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        write_bytes_atomic(out, data)  # a temporary name, renamed when complete: nothing half-written
     except OSError as exc:
         raise UsageError(f"{out}: cannot write ({exc.strerror}); check the folder is writable") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     pre = run.preprocessor
     return {
         "path": str(out), "bytes": len(data), "task": pre.task,

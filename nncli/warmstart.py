@@ -12,8 +12,6 @@ classes come from the new data. The choice lands in metrics.json under "init_fro
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from .errors import NncliError, RunDirError
 
 

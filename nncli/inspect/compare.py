@@ -212,5 +212,8 @@ def plot_losses(report: dict, out: str | Path) -> Path:
     Canvas(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    write_bytes_atomic(out, buf.getvalue())
+    try:
+        write_bytes_atomic(out, buf.getvalue())
+    except OSError as exc:
+        raise UsageError(f"--plot: {out}: cannot write ({exc.strerror}); check the folder is writable") from None
     return out
