@@ -22,7 +22,7 @@ def weights_command(
         out = Out()
         out.title(f"weights of {r.name} ({run_dir})")
         out.note(f"inputs: {', '.join(r.input_names)}", indent=0)
-        for i, (act, fan_in, units, W, b) in enumerate(r.layers, start=1):
+        for i, (act, fan_in, units, W, b) in enumerate(r.layers):  # 0-based, as weights.npz's layers.0
             out.section(f"layer {i}: {fan_in} → {units}, {act}")
             out.value("W", W)
             out.value("b", b)
