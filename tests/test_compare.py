@@ -107,3 +107,12 @@ def test_plot_without_matplotlib_says_how_to_install(runs, tmp_path, monkeypatch
     assert res.output.strip() == "nncli compare --plot needs matplotlib, which is not installed: pip install 'matplotlib>=3.6'"
     assert res.exit_code == 2
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_null_section_and_its_null_keys_agree(runs, tmp_path):
+    """init_from: null in one run and {layers: null, ...} in another differ only where values do."""
+    nncli.train(ROOT / "configs/iris.yaml", out=tmp_path / "warm",
+                overrides=["training.epochs=20", "training.optimizer.learning_rate=0.001",
+                           f"model.init_from={runs['slow']}"])
+    report = json.loads(_invoke("compare", runs["slow"], tmp_path / "warm", "--json").stdout)
+    assert report["keys"] == ["model.init_from.preprocessing", "model.init_from.run"]

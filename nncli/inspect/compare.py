@@ -99,9 +99,10 @@ def compare(paths: list[str | Path], by: str | None = None) -> dict:
         loaded.append((name, path, run))
     flat = [flatten(run.config.resolved()) for _, _, run in loaded]
     keys = sorted({k for f in flat for k in f})
-    # a key one run lacks (three layers against two) differs too
+    # A key one run lacks counts as null there: a third layer's units differ from a two-layer run's
+    # nothing, but init_from: null and init_from: {layers: null, ...} agree on init_from.layers.
     differing = [k for k in keys if not k.startswith(IGNORED_KEYS)
-                 and len({json.dumps(f[k], sort_keys=True) if k in f else None for f in flat}) > 1]
+                 and len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1]
     rows = []
     for (name, path, run), f in zip(loaded, flat):
         rows.append({
