@@ -97,14 +97,16 @@ def test_cli_explain_prints_the_trainers_step(tmp_path):
 
 def test_step_is_what_the_loop_takes():
     """A hand-driven Trainer.step over the same batches gives the loop's weights, bit for bit."""
-    from nncli.api import build_network, prepare_checked
+    from nncli.api import as_config, build_network
+    from nncli.data.checks import prepare_checked
     from nncli.seeding import Stream, rng
     from nncli.training import Trainer
 
     cfg = _config("rmsprop", {}, epochs=3)
     cfg["training"]["batch_size"] = 16
     run = nncli.train(cfg, out=False)
-    cfg_, prepared = prepare_checked(cfg)
+    cfg_ = as_config(cfg, ())
+    prepared = prepare_checked(cfg_)
     trainer = Trainer.from_prepared(cfg_, build_network(cfg_, prepared.preprocessor.n_inputs, rng(4, Stream.INIT)),
                                     prepared)
     n = len(trainer.X)

@@ -12,12 +12,12 @@ from .common import reporting
 
 
 def compare_command(
-    runs: Annotated[List[Path], typer.Argument(help="Run directories, or a sweep folder (its finished trials).",
+    runs: Annotated[List[Path], typer.Argument(metavar="RUN_DIR|SWEEP_DIR", help="Run directories, or a sweep folder (its finished trials).",
                                                show_default=False)],
-    by: Annotated[Optional[str], typer.Option("--by", help="Sort by this metric, best first: train_loss, "
+    by: Annotated[Optional[str], typer.Option("--by", metavar="METRIC", help="Sort by this metric, best first: train_loss, "
                                               "val_accuracy, test_r2, ..., epochs or seconds.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout (for scripts).")] = False,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also write the runs' loss curves, overlaid, "
+    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE.png", help="Also write the runs' loss curves, overlaid, "
                                                  "to this PNG (needs matplotlib).")] = None,
 ) -> None:
     """One table of the runs: the config keys that differ between them, final train/validation/test

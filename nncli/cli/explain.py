@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
 
@@ -11,10 +11,11 @@ from .common import reporting
 
 
 def explain_command(
-    config: Path = typer.Argument(..., help="YAML config file.", show_default=False),
-    step: int = typer.Option(1, "--step", help="Explain step N (after N−1 real training steps)."),
-    batch: int = typer.Option(4, "--batch", help="Use the first K training rows as the batch."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key, as in nncli train (repeatable)."),
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config file.", show_default=False)],
+    step: Annotated[int, typer.Option("--step", metavar="N", help="Explain step N (after N−1 real training steps).")] = 1,
+    batch: Annotated[int, typer.Option("--batch", metavar="K", help="Use the first K training rows as the batch.")] = 4,
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
+                                            help="Override a config key, as in nncli train (repeatable).")] = [],
 ) -> None:
     """Show one training step: z = W·x + b and a = f(z) per layer, the loss, ∂L/∂W and ∂L/∂b, the update."""
     with reporting():

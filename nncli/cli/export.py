@@ -11,8 +11,9 @@ from .common import reporting
 
 
 def export_command(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory written by nncli train.", show_default=False)],
-    out: Annotated[Path, typer.Argument(help="The .onnx file to write.", show_default=False)],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by nncli train.",
+                                            show_default=False)],
+    out: Annotated[Path, typer.Argument(metavar="OUT.onnx", help="The .onnx file to write.", show_default=False)],
 ) -> None:
     """Write an ONNX model that takes the raw feature columns and returns what nncli predict does
     (needs the onnx package)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,7 +11,8 @@ from .common import reporting
 
 
 def weights_command(
-    run_dir: Path = typer.Argument(..., help="Run directory written by nncli train.", show_default=False),
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by nncli train.",
+                                            show_default=False)],
 ) -> None:
     """Print what the network learned: W (inputs × units) and b of every layer."""
     with reporting():

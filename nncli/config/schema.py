@@ -1,5 +1,5 @@
-"""The config: pydantic models (strict: an unknown key is an error), YAML loading that keeps
-line:column, --set overrides, and the checks across fields that run before any training.
+"""The config: pydantic models (strict: an unknown key is an error) and loading them: positioned
+YAML (load.py), --set overrides (overrides.py), then the checks across fields (checks.py).
 
 Allowed names (activations, losses, optimizers, initializers, schedules, generators) come from the
 same registries the engine uses, so a typo fails here, before any NumPy runs.
@@ -7,13 +7,15 @@ same registries the engine uses, so a typo fails here, before any NumPy runs.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
 
-from . import yamlsource
+from .load import load_yaml, source_from_data
+from .messages import format_validation_error, position_prefix
+from .overrides import apply_overrides
+from .checks import check_config
 from ..errors import ConfigError
 from ..data.generators import GeneratorParams
 from ..nn import activations, initializers, losses, optimizers, schedules
@@ -23,8 +25,6 @@ InitializerName = Literal[initializers.names()]  # type: ignore[valid-type]
 LossName = Literal[losses.names()]  # type: ignore[valid-type]
 
 CLASSIFICATION_LOSSES = frozenset(n for n, cls in losses.REGISTRY.items() if cls.task == "classification")
-CLASSIFICATION_METRICS = ("accuracy", "f1")
-REGRESSION_METRICS = ("mae", "mse", "r2")
 
 
 class Strict(BaseModel):
@@ -347,7 +347,7 @@ class Config(Strict):
         """'FILE:LINE:COL' (or the --set text) of a value, for messages from later checks."""
         if self._source is None:
             return self.source_path
-        return yamlsource.position_prefix(self._source, tuple(path))
+        return position_prefix(self._source, tuple(path))
 
     def resolved(self) -> dict:
         """Every key with its default filled in, as plain data (what config.yaml in a run holds)."""
@@ -357,96 +357,26 @@ class Config(Strict):
 # ---------------------------------------------------------------- loading
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read, validate and cross-check a YAML config. Raises ConfigError listing every problem."""
-    source = yamlsource.load_yaml(str(path))
+    source = load_yaml(str(path))
     return _from_source(source, Path(path).parent, overrides)
 
 
 def config_from_dict(data: dict, *, base_dir: str | Path = ".", overrides=(), display: str = "<config>") -> Config:
-    return _from_source(yamlsource.source_from_data(data, display), Path(base_dir), overrides)
+    return _from_source(source_from_data(data, display), Path(base_dir), overrides)
 
 
 def _from_source(source, base_dir: Path, overrides) -> Config:
     if overrides:
-        source = yamlsource.apply_overrides(source, list(overrides))
+        source = apply_overrides(source, list(overrides))
     if not isinstance(source.data, dict):
         raise ConfigError(f"{source.path}:1:1: the config must be a mapping of keys (name, data, model, training, ...)")
     try:
         cfg = Config.model_validate(source.data)
     except ValidationError as exc:
-        raise ConfigError(yamlsource.format_validation_error(exc, source, Config)) from None
-    cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(overrides)
+        raise ConfigError(format_validation_error(exc, source, Config)) from None
+    cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(str(o) for o in overrides)
     errors, warnings = check_config(cfg)
     if errors:
         raise ConfigError(errors)
     cfg._warnings = warnings
     return cfg
-
-
-def check_config(cfg: Config) -> tuple[list[str], list[str]]:
-    """Checks across fields that need no data. Returns (errors, warnings), each a positioned line."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    tr, layers = cfg.training, cfg.model.layers
-    out = layers[-1]
-    last = len(layers) - 1
-    loss_cls = losses.REGISTRY.get(tr.loss.name)
-    if loss_cls.allowed_activations is not None and out.activation not in loss_cls.allowed_activations:
-        wants = " or ".join(sorted(loss_cls.allowed_activations))
-        errors.append(
-            f"{cfg.where('model', 'layers', last, 'activation')}: model.layers[{last}].activation: "
-            f"{tr.loss.name} needs a {wants} output layer, got {out.activation!r}"
-        )
-    if tr.loss.name == "binary_crossentropy" and out.units != 1:
-        errors.append(
-            f"{cfg.where('model', 'layers', last, 'units')}: model.layers[{last}].units: "
-            f"binary_crossentropy needs one output unit (the probability of the positive class), got {out.units}"
-        )
-    if tr.loss.name == "cross_entropy" and out.units < 2:
-        errors.append(
-            f"{cfg.where('model', 'layers', last, 'units')}: model.layers[{last}].units: "
-            f"cross_entropy needs one output unit per class (at least 2), got {out.units}; "
-            f"for two classes use 2 softmax units or binary_crossentropy with 1 sigmoid unit"
-        )
-    if cfg.task == "regression" and out.activation in ("softmax", "sigmoid"):
-        warnings.append(
-            f"{cfg.where('model', 'layers', last, 'activation')}: warning: {tr.loss.name} on a {out.activation} "
-            f"output is allowed but unusual; for classification use "
-            f"{'cross_entropy' if out.activation == 'softmax' else 'binary_crossentropy'}"
-        )
-    if out.dropout > 0:
-        errors.append(f"{cfg.where('model', 'layers', last, 'dropout')}: model.layers[{last}].dropout: "
-                      f"dropout on the output layer would zero predictions; put it on hidden layers")
-    if cfg.task == "regression":
-        if tr.class_weight is not None:
-            errors.append(f"{cfg.where('training', 'class_weight')}: training.class_weight: only for classification losses")
-        bad = [m for m in cfg.metrics_tracked() if m in CLASSIFICATION_METRICS]
-    else:
-        bad = [m for m in cfg.metrics_tracked() if m in REGRESSION_METRICS]
-    for m in bad:
-        errors.append(f"{cfg.where('training', 'metrics')}: training.metrics: {m!r} does not fit a {cfg.task} loss "
-                      f"({tr.loss.name}); use {', '.join(CLASSIFICATION_METRICS if cfg.task == 'classification' else REGRESSION_METRICS)}")
-    has_val = cfg.data.validation_split > 0 or cfg.data.validation is not None
-    monitors = {"train_loss", *(f"train_{m}" for m in cfg.metrics_tracked())}
-    if has_val:
-        monitors |= {"val_loss", *(f"val_{m}" for m in cfg.metrics_tracked())}
-    watched = []
-    if tr.early_stopping is not None:
-        watched.append((("training", "early_stopping", "monitor"), tr.early_stopping.monitor))
-    if isinstance(tr.schedule, PlateauSchedule):
-        watched.append((("training", "schedule", "monitor"), tr.schedule.monitor))
-    for path, monitor in watched:
-        if monitor not in monitors:
-            hint = yamlsource.did_you_mean(monitor, sorted(monitors))
-            why = " (there is no validation data: set data.validation_split)" if monitor.startswith("val_") and not has_val else ""
-            errors.append(f"{cfg.where(*path)}: {'.'.join(path)}: unknown metric {monitor!r}{why}"
-                          + (f" — did you mean {hint!r}?" if hint else "") + f" (available: {', '.join(sorted(monitors))})")
-    if cfg.data.validation_split + cfg.data.test_split >= 1:
-        errors.append(f"{cfg.where('data', 'test_split')}: data.test_split: validation_split + test_split must be < 1, "
-                      f"got {cfg.data.validation_split + cfg.data.test_split:g}")
-    if cfg.data.path is not None and cfg.data.generator is not None:
-        errors.append(f"{cfg.where('data', 'generator')}: data: give either path or generator, not both")
-    if cfg.data.y_path is not None and (cfg.data.path is None or not cfg.data.path.endswith(".npy")):
-        errors.append(f"{cfg.where('data', 'y_path')}: data.y_path: only with an .npy data.path")
-    if not math.isfinite(tr.optimizer.learning_rate):
-        errors.append(f"{cfg.where('training', 'optimizer', 'learning_rate')}: training.optimizer.learning_rate: must be finite")
-    return errors, warnings

@@ -127,7 +127,7 @@ def sort_rows(rows: list[dict], by: str, metric_names: list[str]) -> list[dict]:
     metric last."""
     choices = metric_names + ["epochs", "seconds"]
     if by not in choices:
-        from ..config.yamlsource import did_you_mean
+        from ..config.messages import did_you_mean
 
         guess = did_you_mean(by, choices)
         raise UsageError(f"--by: no metric {by!r} in these runs" + (f" — did you mean {guess!r}?" if guess else "")
