@@ -20,17 +20,28 @@ def _where(cfg) -> str:
 
 
 def source_run(cfg):
-    """The Run named by model.init_from (loaded and checked like nncli predict does), or None."""
+    """The run named by model.init_from, loaded and checked as nncli predict loads a run (a
+    run.store.StoredRun: config, network, preprocessor, ...), or None without a warm start."""
     init = cfg.model.init_from
     if init is None:
         return None
-    from .api import load_run
+    from .run import store
 
-    path = cfg.resolve_path(init.run)
     try:
-        return load_run(path)
+        return store.load(cfg.resolve_path(init.run), _stored_network)
     except NncliError as exc:  # one line: where the config names the run, then what is wrong with it
         raise RunDirError(f"{_where(cfg)}: {exc.message.splitlines()[0]}") from None
+
+
+def _stored_network(cfg, n_inputs: int):
+    """The network a stored run's config.yaml describes, to receive its weights. (Not
+    api.build_network: that one applies init_from, and api imports this module.)"""
+    import numpy as np
+
+    from .nn.network import LayerSpec, Network
+
+    specs = [LayerSpec(l.units, l.activation, l.dropout, l.initializer) for l in cfg.model.layers]
+    return Network(n_inputs, specs, dtype=np.dtype(cfg.training.dtype))
 
 
 def source_preprocessor(cfg):
@@ -44,8 +55,8 @@ def source_preprocessor(cfg):
 
 def check_layers(cfg, n_inputs: int):
     """Every layer model.init_from takes must exist in both networks and have the run's shape
-    (fan_in × units); raises one line naming the layer and both shapes. Returns the source Run
-    and the layer indices taken. Runs before training (and in nncli validate)."""
+    (fan_in × units); raises one line naming the layer and both shapes. Returns the source (a
+    StoredRun) and the layer indices taken. Runs before training (and in nncli validate)."""
     init = cfg.model.init_from
     source = source_run(cfg)
     sizes = [n_inputs] + [layer.units for layer in cfg.model.layers]
@@ -55,12 +66,12 @@ def check_layers(cfg, n_inputs: int):
     for i in chosen:
         if i >= len(shapes) or i >= len(theirs):
             raise RunDirError(f"{_where(cfg)}.layers: layer {i} does not exist (this network has {len(shapes)} "
-                              f"layers, the run {source.path} has {len(theirs)}, counting from 0)")
+                              f"layers, the run {cfg.resolve_path(init.run)} has {len(theirs)}, counting from 0)")
         if tuple(shapes[i]) != tuple(theirs[i]):
             hint = ("list the layers to take in model.init_from.layers" if init.layers is None
                     else "leave it out of model.init_from.layers")
             raise RunDirError(f"{_where(cfg)}: layer {i} has shape {shapes[i][0]}×{shapes[i][1]} here but "
-                              f"{theirs[i][0]}×{theirs[i][1]} in {source.path}; {hint}")
+                              f"{theirs[i][0]}×{theirs[i][1]} in {cfg.resolve_path(init.run)}; {hint}")
     return source, chosen
 
 
