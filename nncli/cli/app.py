@@ -18,6 +18,8 @@ from .plot import plot_command
 from .report import report_command
 from .data import data_app
 from .evaluate import evaluate_command
+from .export import export_command
+from .compare import compare_command
 from .predict import predict_command
 from .sweep import sweep_command
 from .train import train_command
@@ -68,6 +70,8 @@ app.command("weights", cls=Command)(weights_command)
 app.command("evaluate", cls=Command)(evaluate_command)
 app.add_typer(data_app, name="data")
 app.command("sweep", cls=Command)(sweep_command)
+app.command("export", cls=Command)(export_command)
+app.command("compare", cls=Command)(compare_command)
 
 
 def main() -> None:

@@ -82,8 +82,26 @@ class LayerConfig(Strict):
     initializer: InitializerName | None = Field(None, description=_initializer_text())
 
 
+def _run_shorthand(value: Any) -> Any:
+    """Allow `init_from: runs/iris` for `init_from: {run: runs/iris}`."""
+    return {"run": value} if isinstance(value, str) else value
+
+
+class InitFromConfig(Strict):
+    run: str = Field(description="Run directory written by nncli train; relative to the config file.")
+    layers: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Layers to take from the run (0 is the first dense layer); the others are initialized as usual. "
+                          "Default: every layer, and each must match the run's shape.")
+    preprocessing: Literal["source", "refit"] = Field(
+        "source", description="source: reuse the run's feature preprocessing (features, one-hot categories, fill values, "
+                              "scaling) so the inputs mean what they meant; refit: fit it on this config's data.")
+
+
 class ModelConfig(Strict):
     layers: list[LayerConfig] = Field(min_length=1, description="Dense layers, input to output; the last is the output layer.")
+    init_from: Annotated[Union[InitFromConfig, None], BeforeValidator(_run_shorthand)] = Field(
+        None, description="Warm start: begin from a trained run's weights instead of the initializers: a run directory, "
+                          "or {run, layers, preprocessing}. Recorded in metrics.json.")
 
 
 # ---------------------------------------------------------------- registry entries with settings
