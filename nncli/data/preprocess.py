@@ -115,8 +115,12 @@ class Preprocessor:
         """Raw columns -> unscaled matrix (n_samples, n_inputs), float64 (or the dtype the data came in)."""
         table.require(self.features, "feature")
         if table.matrix is not None and not self.categories and self.features == table.matrix_names:
-            _check_finite(table.matrix, table)
+            _check_finite(table.matrix, table, self.features)
             return table.matrix
+        X = self._matrix_columns(table)
+        if X is not None:
+            _check_finite(X, table, self.features)
+            return X
         parts = []
         for f in self.features:
             col, miss = table.columns[f], table.missing[f]
@@ -157,6 +161,21 @@ class Preprocessor:
                 raise DataError(f"{table.path}:{table.lines[r]}: column {f!r} holds {col[r]} (not a finite number)")
             parts.append(col[:, None])
         return np.hstack(parts) if parts else np.empty((table.n_rows, 0))
+
+    def _matrix_columns(self, table: Table) -> np.ndarray | None:
+        """The features as columns of a float64 Table.matrix (a CSV read whole or in blocks): a
+        view when they are adjacent and in order (the usual "target last" file), else one gather;
+        None when a feature is not there, is one-hot, or has an empty cell (the column path)."""
+        m, names = table.matrix, table.matrix_names
+        if m is None or self.categories or m.dtype != np.float64 or not self.features:
+            return None
+        index = {n: i for i, n in enumerate(names)}
+        if any(f not in index or table.missing[f].any() for f in self.features):
+            return None
+        cols = [index[f] for f in self.features]
+        if cols == list(range(cols[0], cols[0] + len(cols))):
+            return m[:, cols[0]:cols[0] + len(cols)]
+        return m[:, cols]
 
     def fit_scaling(self, X: np.ndarray) -> None:
         """Fit offset and scale (n_inputs,) to the encoded training matrix X (n_samples, n_inputs)."""
@@ -251,13 +270,14 @@ def _row_chunks(X: np.ndarray, target_bytes: int = 1 << 22):
         yield slice(start, start + step)
 
 
-def _check_finite(X: np.ndarray, table: "Table") -> None:
+def _check_finite(X: np.ndarray, table: "Table", names: list[str]) -> None:
+    """Every value of X (n, len(names)) finite, else one line naming the row's line and column."""
     for rows in _row_chunks(X):
         block = X[rows]
         if not np.isfinite(block).all():
             r, c = np.argwhere(~np.isfinite(block))[0]
             r += rows.start
-            name = table.matrix_names[c] if table.matrix_names else f"column {c + 1}"
+            name = names[c] if c < len(names) else f"column {c + 1}"
             raise DataError(f"{table.path}:{table.lines[r]}: column {name!r} holds {X[r, c]} (not a finite number)")
 
 

@@ -2,13 +2,12 @@
 they return, a set of named columns with the file line of every row (for positioned messages).
 
 Shapes: a Table's columns are 1-D arrays of n_rows values: float64 for numeric columns, a numpy
-unicode array for text. read_csv, read_csv_stream and read_csv_chunks share one parser
-(``_csv_tables``, a generator of Tables), built from parts a faster reader reuses: lines read with
-a length limit (``_bounded_lines``, so no input grows memory without bound), the header checks
-(``_checked_header``), record checks with line numbers (field counts, NULs, runaway quotes), and
-chunk of records -> Table (``_table_from_rows``: missing tokens, numeric or text columns). A fast
-numeric path replaces the last two for the chunks it can parse and falls back to them for a chunk
-it cannot, so every message keeps its line and column.
+unicode array for text. read_csv, read_csv_stream and read_csv_chunks share one reader
+(csvread.py): the file in blocks of bytes, each parsed by NumPy's C parser when it can parse it
+exactly, else by the precise parser here (``precise_table``: the csv module, record checks with
+line numbers — field counts, NULs, runaway quotes — then ``_table_from_rows``: missing tokens,
+numeric or text columns). Lines are read with a length limit (MAX_LINE), so no input grows memory
+without bound; the header checks are ``_checked_header``.
 
 Nothing here knows the config: callers pass display names and target names.
 """
@@ -89,68 +88,123 @@ def check_readable_file(path: Path, display: str) -> None:
 
 
 def read_csv(path: str | Path, display: str | None = None, delimiter: str = ",") -> Table:
-    """Read a CSV with a header row. Numeric columns become float64; others stay text."""
+    """Read a CSV with a header row, whole. Numeric columns become float64 (views into one matrix,
+    Table.matrix); others stay text."""
+    from .csvread import read_whole
+
     path = Path(path)
     display = display or str(path)
     check_readable_file(path, display)
+    opened = []
+
+    def open_stream():
+        for fh in opened:
+            fh.close()
+        opened.append(open(path, "rb"))
+        return opened[-1]
+
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            return read_csv_stream(fh, display, delimiter)
+        return read_whole(open_stream, display, delimiter)
     except UnicodeDecodeError as exc:
         raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
     except OSError as exc:
         raise DataError(f"{display}: cannot read: {exc.strerror}") from None
+    finally:
+        for fh in opened:
+            fh.close()
 
 
 def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
-    """Parse CSV text from an open text stream (a file, or stdin for `-`)."""
-    for table in _csv_tables(fh, display, delimiter, chunk_rows=None):
-        return table
-    raise DataError(f"{display}: has a header but no data rows")
+    """Parse CSV text from an open stream (a file, or stdin for `-`), whole."""
+    from .csvread import read_whole
+
+    start = fh.tell() if fh.seekable() else None
+    if start is None:  # not seekable: a column found to be text late cannot be read again
+        rows = [table for table in read_csv_chunks(fh, display, delimiter=delimiter)]
+        return concat_tables(rows, display)
+
+    def open_stream():
+        fh.seek(start)
+        return fh
+
+    return read_whole(open_stream, display, delimiter)
 
 
-def read_csv_chunks(source, display: str | None = None, chunk_rows: int = 10_000, delimiter: str = ",",
+def concat_tables(parts: list[Table], display: str) -> Table:
+    """Tables of consecutive rows as one (a column text in any part is text in all: numbers of the
+    other parts become their shortest text, as a stream cannot be read again)."""
+    if len(parts) == 1:
+        return parts[0]
+    columns, missing = {}, {}
+    for name in parts[0].columns:
+        cols = [p.columns[name] for p in parts]
+        if any(c.dtype.kind != "f" for c in cols):
+            cols = [c if c.dtype.kind != "f" else np.array([repr(float(v)) for v in c], dtype=str) for c in cols]
+        columns[name] = np.concatenate(cols)
+        missing[name] = np.concatenate([p.missing[name] for p in parts])
+    return Table(display, columns, missing, np.concatenate([p.lines for p in parts]))
+
+
+def read_csv_chunks(source, display: str | None = None, chunk_rows: int | None = None, delimiter: str = ",",
                     text_columns: frozenset[str] | set[str] = frozenset()):
-    """Yield Tables of at most ``chunk_rows`` rows each, so memory does not grow with the file.
+    """Yield Tables of the file's rows in blocks of about csvread.CHUNK_BYTES bytes of text (so
+    memory is bounded by bytes whatever the width), each cut to at most ``chunk_rows`` rows.
 
-    ``source`` is a path, or an open text stream (stdin). Line numbers count from the file's
-    start in every chunk. ``text_columns`` stay text even when a chunk's cells all look numeric
-    (one-hot columns whose categories are digits). Errors in a later chunk are raised when that
-    chunk is read, after the earlier chunks were yielded."""
+    ``source`` is a path, or an open stream (stdin). Line numbers count from the file's start in
+    every chunk. ``text_columns`` stay text even when a chunk's cells all look numeric (one-hot
+    columns whose categories are digits). Errors in a later chunk are raised when that chunk is
+    read, after the earlier chunks were yielded."""
+    from .csvread import tables
+
+    def cut(stream, shown):
+        for table in tables(stream, shown, delimiter, text_columns):
+            if chunk_rows is None or table.n_rows <= chunk_rows:
+                yield table
+                continue
+            for s in range(0, table.n_rows, chunk_rows):
+                yield _retyped(table.take(np.arange(s, min(s + chunk_rows, table.n_rows))), text_columns)
+
     if hasattr(source, "read"):
-        yield from _csv_tables(source, display or "<stdin>", delimiter, chunk_rows, text_columns)
+        yield from cut(source, display or "<stdin>")
         return
     path = Path(source)
     display = display or str(path)
     check_readable_file(path, display)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            yield from _csv_tables(fh, display, delimiter, chunk_rows, text_columns)
+        with open(path, "rb") as fh:
+            yield from cut(fh, display)
     except UnicodeDecodeError as exc:
         raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
     except OSError as exc:
         raise DataError(f"{display}: cannot read: {exc.strerror}") from None
 
 
-def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_columns=frozenset()):
-    """The one CSV parser behind read_csv, read_csv_stream and read_csv_chunks: header checks, then
-    Tables of ``chunk_rows`` rows (None: all in one). A faster reader replaces this generator (same
-    arguments, same Tables, same messages: _checked_header, _bounded_lines, _table_from_rows)."""
+def _retyped(table: Table, text_columns) -> Table:
+    """A part of a block's Table with each text column decided again on its own rows (numeric if
+    every cell is a number or missing), as _table_from_rows decides for a chunk."""
+    for name, col in table.columns.items():
+        if col.dtype.kind == "U" and name not in text_columns:
+            try:
+                table.columns[name] = np.where(table.missing[name], "nan", col).astype(np.float64)
+            except ValueError:
+                pass
+    return table
+
+
+def precise_table(fh, display: str, delimiter: str, header: list[str], line0: int,
+                  text_columns=frozenset()) -> "Table | None":
+    """The precise parser (the csv module): the records of a text stream of whole lines that
+    follow the header, checked with their line numbers (``line0`` lines came before), as one
+    Table; None when there are only blank lines. Every message names file:line."""
     csv.field_size_limit(MAX_FIELD)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    width = len(header)
     try:
-        reader = csv.reader(_bounded_lines(fh, display), delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataError(f"{display}: the file is empty; expected a header row and data rows") from None
-        header = _checked_header(header, display)
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        width = len(header)
-        any_rows = False
-        end = reader.line_num  # the line the previous record ended on
+        reader = csv.reader(_bounded_lines(fh, display, line0), delimiter=delimiter)
+        end = line0  # the line the previous record ended on
         for row in reader:
-            start, line = end + 1, reader.line_num
+            start, line = end + 1, line0 + reader.line_num
             end = line
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
@@ -168,16 +222,11 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
                 )
             rows.append(row)
             lines.append(line)
-            if chunk_rows is not None and len(rows) >= chunk_rows:
-                any_rows = True
-                yield _table_from_rows(display, header, rows, lines, text_columns)
-                rows, lines = [], []
     except csv.Error as exc:
         raise DataError(f"{display}: malformed CSV: {exc}") from None
-    if rows:
-        yield _table_from_rows(display, header, rows, lines, text_columns)
-    elif not any_rows:
-        raise DataError(f"{display}: has a header but no data rows")
+    if not rows:
+        return None
+    return _table_from_rows(display, header, rows, lines, text_columns)
 
 
 def _checked_header(header: list[str], display: str) -> list[str]:
@@ -198,11 +247,11 @@ def _checked_header(header: list[str], display: str) -> list[str]:
     return header
 
 
-def _bounded_lines(fh, display: str):
+def _bounded_lines(fh, display: str, line0: int = 0):
     """The lines of a text stream, each read with a length limit (MAX_LINE): a line that reaches it
     is an error instead of a string as long as the input. (csv.field_size_limit bounds a field,
     but only after the file iterator has read the whole line.)"""
-    readline, number = fh.readline, 0
+    readline, number = fh.readline, line0
     while True:
         line = readline(MAX_LINE + 1)
         if not line:

@@ -1,0 +1,361 @@
+"""The fast CSV reader behind tables.read_csv / read_csv_stream / read_csv_chunks (issue 16).
+
+The file is read as bytes in blocks of about CHUNK_BYTES of whole lines, so memory is bounded by
+bytes whatever the width or length of the file (never a fixed row count). Each block is parsed by
+NumPy's C parser (np.loadtxt, numeric columns as float64, text columns as strings) when it is plain
+text it can parse exactly (ASCII, no quotes, no blank lines, every line as wide as the header, no
+missing cell); any other block goes to the precise parser of tables.py (the csv module, every
+message with file:line and column). One block never decides for another: a bad value in row
+900,000 costs the precise parse of that block only.
+
+Shapes: every block becomes a tables.Table of its rows; its numeric columns are views into one
+float64 matrix (n_rows, n_numeric) (Table.matrix), so encoding for the network is no copy.
+``read_whole`` concatenates the blocks of a whole file into one Table, growing one matrix in place
+and refusing, with the estimate, a file whose data cannot fit in the memory available.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+
+from ..errors import DataError
+from . import tables as T
+
+#: Bytes of CSV text parsed at a time (a block is this plus the rest of its last line).
+CHUNK_BYTES = 1 << 22
+_BOM = b"\xef\xbb\xbf"
+
+
+class _TextAsBytes:
+    """A text stream (stdin as text, io.StringIO) read as UTF-8 bytes, so one reader serves both."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def read(self, n: int) -> bytes:
+        return self.fh.read(n).encode("utf-8", "surrogatepass")
+
+    def seekable(self) -> bool:
+        return self.fh.seekable()
+
+    def seek(self, pos: int) -> None:
+        self.fh.seek(pos)
+
+
+def as_bytes(source):
+    """An open stream as a bytes reader (text streams are encoded as they are read)."""
+    try:
+        if isinstance(source.read(0), str):
+            return _TextAsBytes(source)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return source
+
+
+def _terminators(block: bytes) -> int:
+    """Line breaks in ``block`` as the csv module counts them (\\n, \\r\\n or a lone \\r)."""
+    return block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+
+
+def _cut(buf: bytes, at_eof: bool) -> int:
+    """Length of the longest prefix of ``buf`` that ends at a line break (0: none yet)."""
+    if at_eof:
+        return len(buf)
+    i = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+    if i >= 0 and i == len(buf) - 1 and buf[i] == 13:  # a \r last: its \n may be in the next read
+        i = max(buf.rfind(b"\n", 0, i), buf.rfind(b"\r", 0, i))
+    return i + 1
+
+
+def blocks(raw, display: str):
+    """Yield (byte offset, first line number, block) of whole lines from a binary stream.
+
+    A line that reaches tables.MAX_LINE without a break is an error at its line (input without
+    line breaks never grows memory past that); a block never ends inside a quoted field (quote
+    parity), unless the open quote runs past MAX_LINE — the precise parser then says where."""
+    buf, offset, line, eof, first = b"", 0, 1, False, True
+    while not eof:
+        data = raw.read(CHUNK_BYTES)
+        eof = not data
+        buf += data
+        if first and len(buf) >= 3 or eof:
+            if first and buf.startswith(_BOM):
+                buf, offset = buf[3:], 3
+            first = False
+        end = _cut(buf, eof)
+        if end and not eof and buf.count(b'"', 0, end) % 2 and len(buf) <= T.MAX_LINE:
+            continue  # inside a quoted field: read on to its end
+        if end == 0:
+            if len(buf) > T.MAX_LINE:
+                if b"\x00" in buf:
+                    raise DataError(f"{display}:{line}: holds a NUL byte; this is not a text CSV (a binary or damaged file?)")
+                raise DataError(f"{display}:{line}: line is longer than {T.MAX_LINE} characters (no line break); "
+                                f"this is not a CSV with one row per line — check the file (binary or endless input?)")
+            continue
+        block, buf = buf[:end], buf[end:]
+        yield offset, line, block
+        offset += len(block)
+        line += _terminators(block)
+
+
+def _decode(block: bytes, offset: int, display: str) -> str:
+    try:
+        return block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {offset + exc.start}); "
+                        f"is it a CSV?") from None
+
+
+def _header(block: bytes, offset: int, display: str, delimiter: str):
+    """(column names, bytes the header takes, lines it takes) from the first block."""
+    import csv
+
+    csv.field_size_limit(T.MAX_FIELD)
+    text = _decode(block, offset, display)
+    sio = io.StringIO(text, newline="")
+    reader = csv.reader(T._bounded_lines(sio, display), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise DataError(f"{display}: the file is empty; expected a header row and data rows") from None
+    except csv.Error as exc:
+        raise DataError(f"{display}: malformed CSV: {exc}") from None
+    used = len(text[: sio.tell()].encode("utf-8", "surrogatepass"))
+    return T._checked_header(header, display), used, reader.line_num
+
+
+def _fast_table(block: bytes, line: int, display: str, header: list[str], delimiter: str,
+                strings: set[int], forced: frozenset | set) -> T.Table | None:
+    """The Table of a block parsed by NumPy's C parser, or None when this block needs the precise
+    parser (anything it could not parse exactly, or could not say where it is wrong)."""
+    if not block.isascii() or b'"' in block or b"\x00" in block:
+        return None
+    if b"\r" in block:
+        if block.count(b"\r") != block.count(b"\r\n"):
+            return None
+        block = block.replace(b"\r\n", b"\n")
+    if block.startswith(b"\n") or b"\n\n" in block or len(delimiter) != 1 or not delimiter.isascii():
+        return None
+    b = np.frombuffer(block, np.uint8)
+    ends = np.flatnonzero(b == 10)
+    if not block.endswith(b"\n"):
+        ends = np.append(ends, len(b))
+    n, width = len(ends), len(header)
+    if n == 0 or (len(block) > T.MAX_LINE and np.diff(ends, prepend=-1).max() > T.MAX_LINE + 1):
+        return None
+    delims = np.flatnonzero(b == ord(delimiter))
+    if len(delims) != n * (width - 1):
+        return None  # some row is not as wide as the header: the precise parser names it
+    if width > 1 and np.any(np.diff(np.searchsorted(delims, ends), prepend=0) != width - 1):
+        return None
+    numeric = [j for j in range(width) if j not in strings]
+    try:
+        matrix = np.empty((n, 0))
+        if numeric:
+            matrix = np.loadtxt(io.BytesIO(block), delimiter=delimiter, comments=None, quotechar=None, ndmin=2,
+                                dtype=np.float64, usecols=numeric if len(numeric) < width else None)
+            if matrix.shape != (n, len(numeric)) or np.isnan(matrix).any():
+                return None  # NaN cells are "missing" (nan, NaN): the precise parser marks them
+        text = None
+        if strings:
+            text = np.loadtxt(io.BytesIO(block), delimiter=delimiter, comments=None, quotechar=None, ndmin=2,
+                              dtype=str, usecols=sorted(strings))
+            if text.shape != (n, len(strings)):
+                return None
+    except ValueError:
+        return None
+    columns: dict[str, np.ndarray] = {}
+    missing: dict[str, np.ndarray] = {}
+    none_missing = np.zeros(n, bool)
+    num_at = {j: i for i, j in enumerate(numeric)}
+    str_at = {j: i for i, j in enumerate(sorted(strings))}
+    tokens = list(T.MISSING_TOKENS)
+    for j, name in enumerate(header):
+        if j in num_at:
+            columns[name], missing[name] = matrix[:, num_at[j]], none_missing
+            continue
+        col = np.char.strip(text[:, str_at[j]])
+        miss = np.isin(np.char.lower(col), tokens)
+        missing[name] = miss
+        columns[name] = col
+        if name not in forced:  # as tables._table_from_rows decides: numeric if every cell is a number
+            try:
+                columns[name] = np.where(miss, "nan", col).astype(np.float64)
+            except ValueError:
+                pass
+    return T.Table(display, columns, missing, np.arange(line, line + n, dtype=np.int64), matrix,
+                   [header[j] for j in numeric])
+
+
+def tables(source, display: str, delimiter: str = ",", text_columns=frozenset(), sticky: bool = False):
+    """Yield one Table per block of ``source`` (see _block_tables)."""
+    for table, _ in _block_tables(source, display, delimiter, text_columns, sticky):
+        yield table
+
+
+def _block_tables(source, display: str, delimiter: str = ",", text_columns=frozenset(), sticky: bool = False):
+    """Yield (Table, bytes of CSV text it came from), one per block of ``source`` (a binary or text stream, at its start).
+
+    ``text_columns`` stay text in every block. Columns a block finds to be text are parsed as
+    strings in later blocks (cheaply) and, with ``sticky``, stay text there too (a whole-file read:
+    a column is text if any of its cells is)."""
+    raw = as_bytes(source)
+    header = None
+    forced = set(text_columns)
+    strings: set[int] = set()
+    any_rows = False
+    for offset, line, block in blocks(raw, display):
+        if header is None:
+            header, used, lines = _header(block, offset, display, delimiter)
+            strings = {j for j, h in enumerate(header) if h in forced}
+            block, offset, line = block[used:], offset + used, line + lines
+            if not block:
+                continue
+        table = _fast_table(block, line, display, header, delimiter, strings, forced)
+        if table is None:
+            text = _decode(block, offset, display)
+            table = T.precise_table(io.StringIO(text, newline=""), display, delimiter, header, line - 1, forced)
+            if table is None:
+                continue  # only blank lines
+        for j, name in enumerate(header):
+            if table.columns[name].dtype.kind != "f":
+                strings.add(j)
+                if sticky:
+                    forced.add(name)
+        any_rows = True
+        yield table, len(block)
+    if header is None:
+        raise DataError(f"{display}: the file is empty; expected a header row and data rows")
+    if not any_rows:
+        raise DataError(f"{display}: has a header but no data rows")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process can still take (MemAvailable), else the physical memory."""
+    try:
+        with open("/proc/meminfo", "rb") as fh:
+            for row in fh:
+                if row.startswith(b"MemAvailable:"):
+                    return int(row.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return T.memory_bytes()
+
+
+def gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+class _Whole:
+    """Blocks' Tables concatenated: numeric columns in one float64 matrix grown in place."""
+
+    def __init__(self, display: str, size: int | None):
+        self.display, self.size = display, size
+        self.numeric: list[str] | None = None
+        self.matrix = np.empty((0, 0))
+        self.rows = 0
+        self.text: dict[str, list[np.ndarray]] = {}
+        self.text_bytes = 0
+        self.missing: dict[str, list[tuple[int, np.ndarray]]] = {}
+        self.lines: list[np.ndarray] = []
+        self.header: list[str] = []
+        self.read_bytes = 0
+
+    def add(self, t: T.Table, block_bytes: int) -> list[str]:
+        """Append a block's Table; returns columns that turned text (the read starts again)."""
+        if self.numeric is None:
+            self.header = list(t.columns)
+            self.numeric = [n for n in self.header if t.columns[n].dtype.kind == "f"]
+            self.text = {n: [] for n in self.header if n not in self.numeric}
+            self.matrix = np.empty((0, len(self.numeric)))
+        turned = [n for n in self.numeric if t.columns[n].dtype.kind != "f"]
+        if turned:
+            return turned
+        k, r0 = t.n_rows, self.rows
+        self._grow(r0 + k, block_bytes + self.read_bytes)
+        if t.matrix is not None and t.matrix_names == self.numeric:
+            self.matrix[r0:r0 + k] = t.matrix
+        else:
+            for j, n in enumerate(self.numeric):
+                self.matrix[r0:r0 + k, j] = t.columns[n]
+        for n in self.text:
+            self.text[n].append(t.columns[n])
+            self.text_bytes += t.columns[n].nbytes
+        for n in self.header:
+            if t.missing[n].any():
+                self.missing.setdefault(n, []).append((r0, t.missing[n]))
+        self.lines.append(t.lines)
+        self.rows += k
+        self.read_bytes += block_bytes
+        return []
+
+    def _grow(self, rows: int, read: int) -> None:
+        cap = len(self.matrix)
+        if rows <= cap:
+            return
+        new = max(rows, int(cap * 1.25) + 1024)
+        per_row = (self.matrix.shape[1] * 8 + 8 + self.text_bytes / max(self.rows, 1))
+        need = new * per_row
+        if self.size and read:  # a regular file: what the whole file needs, from what was read so far
+            need = max(need, rows * per_row * self.size / read)
+        avail = available_memory()
+        if avail is not None and need > avail:
+            width = len(self.header)
+            raise DataError(f"{self.display}: reading it needs about {gib(need)} ({width} columns, {rows} rows so far), "
+                            f"more than the {gib(avail)} of memory available; "
+                            f"convert it with `nncli data convert FILE OUT.npy --target COLUMN` and train from the "
+                            f".npy (memory-mapped)")
+        self.matrix.resize((new, self.matrix.shape[1]), refcheck=False)  # realloc: no copy of the rows
+
+    def table(self) -> T.Table:
+        n = self.rows
+        self.matrix.resize((n, self.matrix.shape[1]), refcheck=False)
+        m = self.matrix
+        none = np.zeros(n, bool)
+        columns, missing = {}, {}
+        index = {name: j for j, name in enumerate(self.numeric)}
+        for name in self.header:
+            if name in index:
+                columns[name] = m[:, index[name]]
+            else:
+                parts = self.text[name]
+                columns[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+                self.text[name] = []
+            if name in self.missing:
+                mask = np.zeros(n, bool)
+                for r0, part in self.missing[name]:
+                    mask[r0:r0 + len(part)] = part
+                missing[name] = mask
+            else:
+                missing[name] = none
+        lines = np.concatenate(self.lines) if self.lines else np.empty(0, np.int64)
+        return T.Table(self.display, columns, missing, lines, m, list(self.numeric))
+
+
+def read_whole(open_stream, display: str, delimiter: str = ",", text_columns=frozenset()) -> T.Table:
+    """A whole CSV as one Table. ``open_stream()`` gives the stream at its start: called again when
+    a column turns out to be text only in a later block (the read starts over, that column text)."""
+    forced = set(text_columns)
+    while True:
+        fh = open_stream()
+        size = None
+        try:
+            st = os.fstat(fh.fileno())
+            import stat
+
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            pass
+        whole = _Whole(display, size)
+        restart: list[str] = []
+        for t, nbytes in _block_tables(fh, display, delimiter, forced, sticky=True):
+            restart = whole.add(t, nbytes)
+            if restart:
+                break
+        if not restart:
+            return whole.table()
+        forced |= set(restart)
+
