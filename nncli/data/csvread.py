@@ -57,6 +57,8 @@ def as_bytes(source):
 
 def _terminators(block: bytes) -> int:
     """Line breaks in ``block`` as the csv module counts them (\\n, \\r\\n or a lone \\r)."""
+    if b"\r" not in block:
+        return block.count(b"\n")
     return block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
 
 
@@ -144,14 +146,14 @@ def _fast_table(block: bytes, line: int, display: str, header: list[str], delimi
     if not block.endswith(b"\n"):
         ends = np.append(ends, len(b))
     n, width = len(ends), len(header)
-    if n == 0 or (len(block) > T.MAX_LINE and np.diff(ends, prepend=-1).max() > T.MAX_LINE + 1):
-        return None
-    delims = np.flatnonzero(b == ord(delimiter))
-    if len(delims) != n * (width - 1):
-        return None  # some row is not as wide as the header: the precise parser names it
-    if width > 1 and np.any(np.diff(np.searchsorted(delims, ends), prepend=0) != width - 1):
-        return None
+    if n == 0 or (len(block) > T.MAX_FIELD and np.diff(ends, prepend=-1).max() > T.MAX_FIELD):
+        return None  # a line that long may hold a field over the limit: the precise parser says so
     numeric = [j for j in range(width) if j not in strings]
+    if len(numeric) < width:  # with usecols np.loadtxt would not see a row of the wrong width
+        delims = np.flatnonzero(b == ord(delimiter))
+        if len(delims) != n * (width - 1) or (
+                width > 1 and np.any(np.diff(np.searchsorted(delims, ends), prepend=0) != width - 1)):
+            return None  # some row is not as wide as the header: the precise parser names it
     try:
         matrix = np.empty((n, 0))
         if numeric:
