@@ -92,8 +92,8 @@ def test_npz_larger_than_memory_is_refused_with_the_memory_mapped_way(tmp_path, 
     path = tmp_path / "d.npz"
     np.savez_compressed(path, X=np.zeros((1000, 10), np.float32), y=np.zeros(1000))
     monkeypatch.setattr(tables, "memory_bytes", lambda: 10_000)
-    with pytest.raises(DataError, match=r"d\.npz: its arrays take 48000 bytes in memory, more than this machine has "
-                                        r"\(10000\); .* set data\.path and data\.y_path \(read memory-mapped\)$"):
+    with pytest.raises(DataError, match=r"d\.npz: its arrays need 46\.9 KiB in memory, more than this machine has "
+                                        r"\(9\.8 KiB\); .* set data\.path and data\.y_path \(read memory-mapped\)$"):
         read_npz_xy(path, str(path))
 
 

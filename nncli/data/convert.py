@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .preprocess import _first_non_number as _first_text
+from .preprocess import first_non_number as _first_text
 from .tables import read_csv_chunks
 from ..errors import DataError, UsageError
 

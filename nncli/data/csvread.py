@@ -118,7 +118,7 @@ def _header(block: bytes, offset: int, display: str, delimiter: str):
     csv.field_size_limit(T.MAX_FIELD)
     text = _decode(block, offset, display)
     sio = io.StringIO(text, newline="")
-    reader = csv.reader(T._bounded_lines(sio, display), delimiter=delimiter)
+    reader = csv.reader(T.bounded_lines(sio, display), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -126,7 +126,7 @@ def _header(block: bytes, offset: int, display: str, delimiter: str):
     except csv.Error as exc:
         raise DataError(f"{display}: malformed CSV: {exc}") from None
     used = len(text[: sio.tell()].encode("utf-8", "surrogatepass"))
-    return T._checked_header(header, display), used, reader.line_num
+    return T.checked_header(header, display), used, reader.line_num
 
 
 def _fast_table(block: bytes, line: int, display: str, header: list[str], delimiter: str,
@@ -146,8 +146,9 @@ def _fast_table(block: bytes, line: int, display: str, header: list[str], delimi
     if not block.endswith(b"\n"):
         ends = np.append(ends, len(b))
     n, width = len(ends), len(header)
-    if n == 0 or (len(block) > T.MAX_FIELD and np.diff(ends, prepend=-1).max() > T.MAX_FIELD):
-        return None  # a line that long may hold a field over the limit: the precise parser says so
+    longest = min(T.MAX_FIELD, T.MAX_LINE)
+    if n == 0 or (len(block) > longest and np.diff(ends, prepend=-1).max() > longest):
+        return None  # a line that long may be over a limit: the precise parser says which
     numeric = [j for j in range(width) if j not in strings]
     if len(numeric) < width:  # with usecols np.loadtxt would not see a row of the wrong width
         delims = np.flatnonzero(b == ord(delimiter))

@@ -7,7 +7,7 @@ unicode array for text. read_csv, read_csv_stream and read_csv_chunks share one 
 exactly, else by the precise parser here (``precise_table``: the csv module, record checks with
 line numbers — field counts, NULs, runaway quotes — then ``_table_from_rows``: missing tokens,
 numeric or text columns). Lines are read with a length limit (MAX_LINE), so no input grows memory
-without bound; the header checks are ``_checked_header``.
+without bound; the header checks are ``checked_header``.
 
 Nothing here knows the config: callers pass display names and target names.
 """
@@ -31,6 +31,35 @@ MAX_FIELD = 1 << 20
 MAX_LINE = 1 << 24
 
 
+def human_bytes(n: float) -> str:
+    """A size as messages give it: "74.5 GiB"."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+#: Most items a message lists, and most characters of a value it quotes: a line stays readable
+#: (a 5000-class list or a 1 MiB cell is elided, not printed).
+LIST_LIMIT = 12
+TEXT_LIMIT = 60
+
+
+def short(text, limit: int = TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters ("…" and the full length when cut)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def listing(items, limit: int = LIST_LIMIT) -> str:
+    """Items joined with ", ", at most ``limit`` of them (then "… and N more"), each cut short."""
+    items = [short(i) for i in items]
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", … and {len(items) - limit} more"
+
+
 @dataclass
 class Table:
     """Columns read from a file: name -> 1-D array (float64 for numeric columns, str objects as a
@@ -45,6 +74,15 @@ class Table:
     #: encoding is no copy at all instead of one column at a time: ``columns`` are views into it.
     matrix: np.ndarray | None = None
     matrix_names: list[str] | None = None
+    #: True for in-memory arrays and .npz/.npy: ``lines`` are row + 2 (as if a CSV), and messages
+    #: name "row R (counting from 0)" instead of a line.
+    array_rows: bool = False
+
+    def place(self, r: int) -> str:
+        """Where row ``r`` of this table is, for a message: "file:LINE" or "file: row R"."""
+        if self.array_rows:
+            return f"{self.path}: row {int(self.lines[r]) - 2} (counting from 0)"
+        return f"{self.path}:{self.lines[r]}"
 
     @property
     def n_rows(self) -> int:
@@ -60,8 +98,8 @@ class Table:
                 guess = did_you_mean(n, list(self.columns))
                 parts.append(f"{n!r}" + (f" (did you mean {guess!r}?)" if guess else ""))
             raise DataError(
-                f"{self.path}:1: {what} column{'s' if len(absent) > 1 else ''} {', '.join(parts)} not in the header "
-                f"(columns: {', '.join(self.columns)}){hint}"
+                f"{self.path}:1: {what} column{'s' if len(absent) > 1 else ''} {listing(parts)} not in the header "
+                f"(columns: {listing(self.columns)}){hint}"
             )
 
     def take(self, rows: np.ndarray) -> "Table":
@@ -73,9 +111,9 @@ class Table:
             index = {name: i for i, name in enumerate(self.matrix_names)}
             columns = {k: (matrix[:, index[k]] if k in index else v[rows]) for k, v in self.columns.items()}
             return Table(self.path, columns, {k: v[rows] for k, v in self.missing.items()}, self.lines[rows],
-                         matrix, self.matrix_names)
+                         matrix, self.matrix_names, self.array_rows)
         return Table(self.path, {k: v[rows] for k, v in self.columns.items()},
-                     {k: v[rows] for k, v in self.missing.items()}, self.lines[rows])
+                     {k: v[rows] for k, v in self.missing.items()}, self.lines[rows], array_rows=self.array_rows)
 
 
 def check_readable_file(path: Path, display: str) -> None:
@@ -201,7 +239,7 @@ def precise_table(fh, display: str, delimiter: str, header: list[str], line0: in
     lines: list[int] = []
     width = len(header)
     try:
-        reader = csv.reader(_bounded_lines(fh, display, line0), delimiter=delimiter)
+        reader = csv.reader(bounded_lines(fh, display, line0), delimiter=delimiter)
         end = line0  # the line the previous record ended on
         for row in reader:
             start, line = end + 1, line0 + reader.line_num
@@ -229,7 +267,7 @@ def precise_table(fh, display: str, delimiter: str, header: list[str], line0: in
     return _table_from_rows(display, header, rows, lines, text_columns)
 
 
-def _checked_header(header: list[str], display: str) -> list[str]:
+def checked_header(header: list[str], display: str) -> list[str]:
     """The column names of a CSV's first record, stripped; an empty, unnamed or repeated name is an
     error at line 1. (Any CSV reader, fast or not, starts here.)"""
     if "\x00" in ",".join(header):
@@ -247,7 +285,7 @@ def _checked_header(header: list[str], display: str) -> list[str]:
     return header
 
 
-def _bounded_lines(fh, display: str, line0: int = 0):
+def bounded_lines(fh, display: str, line0: int = 0):
     """The lines of a text stream, each read with a length limit (MAX_LINE): a line that reaches it
     is an error instead of a string as long as the input. (csv.field_size_limit bounds a field,
     but only after the file iterator has read the whole line.)"""
@@ -347,7 +385,8 @@ def _check_npz_sizes(z, names: list[str], display: str) -> None:
         total += nbytes
     memory = memory_bytes()
     if memory is not None and total > memory:
-        raise DataError(f"{display}: its arrays take {total} bytes in memory, more than this machine has ({memory}); "
+        raise DataError(f"{display}: its arrays need {human_bytes(total)} in memory, more than this machine has "
+                        f"({human_bytes(memory)}); "
                         f"for data larger than memory save X and y as .npy files and set data.path and data.y_path "
                         f"(read memory-mapped)")
 
@@ -371,6 +410,19 @@ def table_from_arrays(X: np.ndarray, y: np.ndarray, path: str, target: str | lis
         tnames = list(target)
     for i, n in enumerate(tnames):
         cols[n] = y2[:, i]
-    none_missing = np.zeros(len(X), bool)  # arrays have no empty cells: one mask shared by all columns
+    none_missing = np.zeros(len(X), bool)  # features have no empty cells: one mask shared by them
     missing = {n: none_missing for n in cols}
-    return Table(path, cols, missing, np.arange(2, len(X) + 2), X, list(names))
+    for n in tnames:  # targets may: NaN, or a text label that is a missing token (NA, None, "")
+        missing[n] = target_missing(cols[n])
+    return Table(path, cols, missing, np.arange(2, len(X) + 2), X, list(names), array_rows=True)
+
+
+def target_missing(y: np.ndarray) -> np.ndarray:
+    """(n,) True where a target value from an array is missing: NaN, or text that is empty or a
+    missing token (NA, None, null, nan, ?), as a CSV cell would be."""
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    if y.dtype.kind in "US":
+        text = np.char.lower(np.char.strip(y.astype(str)))
+        return np.isin(text, list(MISSING_TOKENS))
+    return np.zeros(len(y), bool)
