@@ -61,17 +61,25 @@ class LockedError(NncliError):
 
 
 class DivergedError(NncliError):
-    """Training produced a non-finite loss."""
+    """Training produced a non-finite loss. ``checkpoint``: the folder holding the last good
+    checkpoint (kept so that training can resume after a change), or None."""
 
     exit_code = EXIT_DIVERGED
 
+    def __init__(self, message: str, *, checkpoint=None, out=None):
+        super().__init__(message)
+        self.checkpoint, self.out = checkpoint, out
+
 
 class Interrupted(NncliError):
-    """Training was stopped by a signal after saving a checkpoint."""
+    """Training was stopped by a signal. ``checkpoint``: the folder of the checkpoint it saved (None
+    when nothing was being written); ``out``: the run directory a resume would complete. The
+    command line turns these facts into the command that resumes."""
 
-    def __init__(self, message: str, signum: int):
+    def __init__(self, message: str, signum: int, *, checkpoint=None, out=None):
         super().__init__(message, exit_code=128 + signum)
         self.signum = signum
+        self.checkpoint, self.out = checkpoint, out
 
 
 class MissingExtra(NncliError):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..api import prepare_checked
+from ..data.checks import CheckedData, prepare_checked
 from .schema import Config, load_config
-from ..data.prepare import PreparedData
 
 
-def validate_config(path: str | Path, overrides=()) -> tuple[Config, PreparedData]:
+def validate_config(path: str | Path, overrides=()) -> tuple[Config, CheckedData]:
     """Load and check a config, then load its data and run the checks that need it."""
-    return prepare_checked(load_config(path, list(overrides)))
+    cfg = load_config(path, list(overrides))
+    return cfg, prepare_checked(cfg)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from ..metrics import higher_is_better, improves
-from ._registry import Registry
+from ._registry import Registry, defaults as _defaults
 
 REGISTRY: Registry["Schedule"] = Registry("schedule")
 
@@ -22,8 +22,17 @@ def names() -> tuple[str, ...]:
     return REGISTRY.names()
 
 
+def defaults(name: str) -> dict:
+    """A schedule's settings and their defaults, from its __init__."""
+    return _defaults(REGISTRY.get(name), skip=("base_lr", "epochs"))
+
+
 class Schedule:
+    """Every registered schedule states its ``formula`` (η_e, the rate in epoch e, from the
+    optimizer's η) in its own class body, and its settings' defaults once, in ``__init__``."""
+
     name = "?"
+    formula: str
 
     def __init__(self, base_lr: float, epochs: int):
         self.base_lr, self.epochs = float(base_lr), int(epochs)
@@ -43,7 +52,7 @@ class Schedule:
 
 @REGISTRY.register("constant")
 class Constant(Schedule):
-    """η_e = η."""
+    formula = "η_e = η in every epoch e"
 
     def lr(self, epoch):
         return self.base_lr
@@ -51,7 +60,9 @@ class Constant(Schedule):
 
 @REGISTRY.register("step")
 class Step(Schedule):
-    """η_e = η·γ^⌊e / step_size⌋: multiply by γ every step_size epochs."""
+    """Multiply by γ every step_size epochs."""
+
+    formula = "η_e = η·γ^⌊e / step_size⌋"
 
     def __init__(self, base_lr, epochs, step_size: int = 10, gamma: float = 0.1):
         super().__init__(base_lr, epochs)
@@ -63,7 +74,7 @@ class Step(Schedule):
 
 @REGISTRY.register("exponential")
 class Exponential(Schedule):
-    """η_e = η·γ^e."""
+    formula = "η_e = η·γ^e"
 
     def __init__(self, base_lr, epochs, gamma: float = 0.95):
         super().__init__(base_lr, epochs)
@@ -75,8 +86,10 @@ class Exponential(Schedule):
 
 @REGISTRY.register("cosine")
 class Cosine(Schedule):
-    """Linear warmup from η/warmup to η over ``warmup_epochs``, then cosine decay to ``min_lr``:
-    η_e = min_lr + ½(η − min_lr)(1 + cos(π·(e − w)/(E − w)))."""
+    """Linear warmup from η/W to η over W = ``warmup_epochs``, then cosine decay to ``min_lr``."""
+
+    formula = ("warmup η_e = η·(e+1)/W for e < W, then η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), "
+               "E = epochs")
 
     def __init__(self, base_lr, epochs, warmup_epochs: int = 0, min_lr: float = 0.0):
         super().__init__(base_lr, epochs)
@@ -92,8 +105,10 @@ class Cosine(Schedule):
 
 @REGISTRY.register("reduce_on_plateau")
 class ReduceOnPlateau(Schedule):
-    """Multiply η by ``factor`` when ``monitor`` has not improved by more than ``min_delta`` for
-    ``patience`` epochs, never below ``min_lr`` (Keras' ReduceLROnPlateau)."""
+    """Keras' ReduceLROnPlateau: an improvement must beat the best value by more than
+    ``min_delta``."""
+
+    formula = "η ← max(min_lr, factor·η) after `patience` epochs in a row without improvement of `monitor`"
 
     def __init__(self, base_lr, epochs, monitor: str = "val_loss", factor: float = 0.5,
                  patience: int = 5, min_lr: float = 0.0, min_delta: float = 0.0, mode: str = "auto"):

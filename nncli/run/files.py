@@ -1,4 +1,7 @@
-"""The run directory: what training leaves behind, written atomically, loaded without trust.
+"""The run directory's files: names, atomic writes, locks, npz without pickle, publishing.
+
+The low layer of nncli/run/: store.py (write and load a run), checkpoint.py and resume.py build on
+these primitives; nothing outside nncli/run/ should know the layout below.
 
 Contract (documented in the README):
   config.yaml         the resolved config that ran (yaml.safe_load-able)
@@ -101,12 +104,27 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException:
         try:
             tmp.unlink()
         except OSError:
             pass
         raise
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (a crash right after os.replace could otherwise undo it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # a platform or filesystem without directory handles: nothing to sync
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -220,6 +238,7 @@ def commit(staging: Path, out: Path) -> None:
         old = out.parent / f".{out.name}.old-{os.getpid()}"
         os.rename(out, old)
     os.rename(staging, out)
+    fsync_dir(out.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -233,23 +252,3 @@ def recover(out: Path) -> None:
         os.rename(leftovers.pop(), out)
     for old in leftovers:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def save_checkpoint(staging: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    """Arrays first, then the JSON that names them: a checkpoint.json always describes a complete
-    checkpoint.npz (both written atomically)."""
-    staging.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(staging / CHECKPOINT_ARRAYS, npz_bytes(arrays))
-    write_text_atomic(staging / CHECKPOINT_META, json.dumps(meta))
-
-
-def load_checkpoint(staging: Path) -> tuple[dict[str, np.ndarray], dict] | None:
-    meta_path = staging / CHECKPOINT_META
-    if not meta_path.exists():
-        return None
-    try:
-        meta = read_json(meta_path)
-        arrays = load_npz(staging / CHECKPOINT_ARRAYS)
-    except RunDirError as exc:
-        raise RunDirError(f"{exc.message}; the checkpoint is damaged, train without --resume to start over") from None
-    return arrays, meta
