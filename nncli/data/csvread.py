@@ -248,10 +248,6 @@ def available_memory() -> int | None:
     return T.memory_bytes()
 
 
-def gib(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB"
-
-
 class _Whole:
     """Blocks' Tables concatenated: numeric columns in one float64 matrix grown in place."""
 
@@ -307,8 +303,8 @@ class _Whole:
         avail = available_memory()
         if avail is not None and need > avail:
             width = len(self.header)
-            raise DataError(f"{self.display}: reading it needs about {gib(need)} ({width} columns, {rows} rows so far), "
-                            f"more than the {gib(avail)} of memory available; "
+            raise DataError(f"{self.display}: reading it needs about {T.human_bytes(need)} ({width} columns, {rows} rows so far), "
+                            f"more than the {T.human_bytes(avail)} of memory available; "
                             f"convert it with `nncli data convert FILE OUT.npy --target COLUMN` and train from the "
                             f".npy (memory-mapped)")
         self.matrix.resize((new, self.matrix.shape[1]), refcheck=False)  # realloc: no copy of the rows
