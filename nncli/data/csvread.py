@@ -129,10 +129,17 @@ def _header(block: bytes, offset: int, display: str, delimiter: str):
     return T.checked_header(header, display), used, reader.line_num
 
 
-def _fast_table(block: bytes, line: int, display: str, header: list[str], delimiter: str,
-                strings: set[int], forced: frozenset | set) -> T.Table | None:
-    """The Table of a block parsed by NumPy's C parser, or None when this block needs the precise
-    parser (anything it could not parse exactly, or could not say where it is wrong)."""
+class _Plan:
+    """A block the C parser may take: its bytes (\\r\\n made \\n), row count, which columns are
+    parsed as numbers and which as strings."""
+
+    def __init__(self, block: bytes, n: int, numeric: list[int], strings: list[int], width: int):
+        self.block, self.n, self.numeric, self.strings, self.width = block, n, numeric, strings, width
+
+
+def _plan(block: bytes, header: list[str], delimiter: str, strings: set[int]) -> _Plan | None:
+    """Cheap checks (in the reading process) that a block is plain text the C parser can take
+    exactly; None sends it to the precise parser."""
     if not block.isascii() or b'"' in block or b"\x00" in block:
         return None
     if b"\r" in block:
@@ -155,6 +162,13 @@ def _fast_table(block: bytes, line: int, display: str, header: list[str], delimi
         if len(delims) != n * (width - 1) or (
                 width > 1 and np.any(np.diff(np.searchsorted(delims, ends), prepend=0) != width - 1)):
             return None  # some row is not as wide as the header: the precise parser names it
+    return _Plan(block, n, numeric, sorted(strings), width)
+
+
+def _parse(block: bytes, n: int, numeric: list[int], strings: list[int], width: int, delimiter: str):
+    """NumPy's C parser on one block: (numbers (n, len(numeric)) float64, strings (n, len(strings))
+    or None), or None when it cannot take the block exactly. Runs in a worker process for big
+    files (a module-level function of plain arguments)."""
     try:
         matrix = np.empty((n, 0))
         if numeric:
@@ -165,16 +179,23 @@ def _fast_table(block: bytes, line: int, display: str, header: list[str], delimi
         text = None
         if strings:
             text = np.loadtxt(io.BytesIO(block), delimiter=delimiter, comments=None, quotechar=None, ndmin=2,
-                              dtype=str, usecols=sorted(strings))
+                              dtype=str, usecols=strings)
             if text.shape != (n, len(strings)):
                 return None
     except ValueError:
         return None
+    return matrix, text
+
+
+def _fast_table(plan: _Plan, parsed, line: int, display: str, header: list[str], forced) -> T.Table:
+    """The Table of a block the C parser took: numeric columns are views into one matrix."""
+    matrix, text = parsed
+    n = plan.n
     columns: dict[str, np.ndarray] = {}
     missing: dict[str, np.ndarray] = {}
     none_missing = np.zeros(n, bool)
-    num_at = {j: i for i, j in enumerate(numeric)}
-    str_at = {j: i for i, j in enumerate(sorted(strings))}
+    num_at = {j: i for i, j in enumerate(plan.numeric)}
+    str_at = {j: i for i, j in enumerate(plan.strings)}
     tokens = list(T.MISSING_TOKENS)
     for j, name in enumerate(header):
         if j in num_at:
@@ -190,7 +211,42 @@ def _fast_table(block: bytes, line: int, display: str, header: list[str], delimi
             except ValueError:
                 pass
     return T.Table(display, columns, missing, np.arange(line, line + n, dtype=np.int64), matrix,
-                   [header[j] for j in numeric])
+                   [header[j] for j in plan.numeric])
+
+
+#: Blocks parsed ahead by worker processes (each holds a block's bytes and its parsed matrix):
+#: bounds the memory of the pipeline. Workers start from the PARALLEL_FROM-th block on, so small
+#: files never pay for a process.
+AHEAD = 4
+PARALLEL_FROM = 3
+_pool = None
+
+
+def _workers():
+    """A pool of processes parsing blocks (one per core; None on one core or where processes
+    cannot be made): NumPy's parser holds the GIL, so threads would not run it in parallel."""
+    global _pool
+    if _pool is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if cores < 2 or os.environ.get("NNCLI_CSV_WORKERS") == "0":
+            _pool = False
+        else:
+            try:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+                _pool = ProcessPoolExecutor(max_workers=min(cores, 4), mp_context=ctx, initializer=_worker_init)
+            except (OSError, ValueError, ImportError):
+                _pool = False
+    return _pool or None
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C and SIGTERM to the reading process (it reports and ends them)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def tables(source, display: str, delimiter: str = ",", text_columns=frozenset(), sticky: bool = False):
@@ -200,39 +256,76 @@ def tables(source, display: str, delimiter: str = ",", text_columns=frozenset(),
 
 
 def _block_tables(source, display: str, delimiter: str = ",", text_columns=frozenset(), sticky: bool = False):
-    """Yield (Table, bytes of CSV text it came from), one per block of ``source`` (a binary or text stream, at its start).
+    """Yield (Table, bytes of CSV text it came from), one per block of ``source`` (a binary or
+    text stream, at its start), in file order.
 
     ``text_columns`` stay text in every block. Columns a block finds to be text are parsed as
     strings in later blocks (cheaply) and, with ``sticky``, stay text there too (a whole-file read:
-    a column is text if any of its cells is)."""
+    a column is text if any of its cells is). From the PARALLEL_FROM-th block on, blocks are
+    parsed AHEAD at a time by worker processes; results are taken in order, so nothing changes
+    but the time."""
+    from collections import deque
+
     raw = as_bytes(source)
-    header = None
-    forced = set(text_columns)
-    strings: set[int] = set()
-    any_rows = False
-    for offset, line, block in blocks(raw, display):
-        if header is None:
-            header, used, lines = _header(block, offset, display, delimiter)
-            strings = {j for j, h in enumerate(header) if h in forced}
-            block, offset, line = block[used:], offset + used, line + lines
-            if not block:
-                continue
-        table = _fast_table(block, line, display, header, delimiter, strings, forced)
-        if table is None:
+    state = {"header": None, "forced": set(text_columns), "strings": set(), "any": False}
+    pending: deque = deque()  # (offset, line, block, plan, future or parsed)
+    count = 0
+
+    def finish(offset, line, block, plan, parsed):
+        header, forced = state["header"], state["forced"]
+        if hasattr(parsed, "result"):
+            parsed = parsed.result()
+        if parsed is not None:
+            table = _fast_table(plan, parsed, line, display, header, forced)
+        else:
             text = _decode(block, offset, display)
             table = T.precise_table(io.StringIO(text, newline=""), display, delimiter, header, line - 1, forced)
             if table is None:
-                continue  # only blank lines
+                return None  # only blank lines
         for j, name in enumerate(header):
             if table.columns[name].dtype.kind != "f":
-                strings.add(j)
+                state["strings"].add(j)
                 if sticky:
                     forced.add(name)
-        any_rows = True
-        yield table, len(block)
-    if header is None:
+        state["any"] = True
+        return table, len(block)
+
+    try:
+        for offset, line, block in blocks(raw, display):
+            if state["header"] is None:
+                state["header"], used, lines = _header(block, offset, display, delimiter)
+                state["strings"] = {j for j, h in enumerate(state["header"]) if h in state["forced"]}
+                block, offset, line = block[used:], offset + used, line + lines
+                if not block:
+                    continue
+            count += 1
+            plan = _plan(block, state["header"], delimiter, state["strings"])
+            pool = _workers() if plan is not None and count >= PARALLEL_FROM else None
+            if pool is not None:
+                parsed = pool.submit(_parse, plan.block, plan.n, plan.numeric, plan.strings, plan.width, delimiter)
+            else:
+                while pending:  # the blocks before this one first
+                    done = finish(*pending.popleft())
+                    if done:
+                        yield done
+                parsed = None if plan is None else _parse(plan.block, plan.n, plan.numeric, plan.strings, plan.width,
+                                                          delimiter)
+            pending.append((offset, line, block, plan, parsed))
+            while len(pending) > (AHEAD if pool is not None else 0):
+                done = finish(*pending.popleft())
+                if done:
+                    yield done
+        while pending:
+            done = finish(*pending.popleft())
+            if done:
+                yield done
+    finally:
+        for item in pending:  # a reader stopped early (an error, a restart): drop the work ahead
+            if hasattr(item[4], "cancel"):
+                item[4].cancel()
+    if state["header"] is None:
         raise DataError(f"{display}: the file is empty; expected a header row and data rows")
-    if not any_rows:
+    if not state["any"]:
         raise DataError(f"{display}: has a header but no data rows")
 
 
