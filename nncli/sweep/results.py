@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import shutil
@@ -40,17 +39,6 @@ __all__ = [
 
 def is_complete(run_dir: Path) -> bool:
     return (run_dir / "metrics.json").is_file()
-
-
-    for key, value in raw.items():
-        if key in _SPLIT_PREFIX and isinstance(value, dict):
-            for name, v in value.items():
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    out[_SPLIT_PREFIX[key] + name] = v
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            if key in _RUN_FACTS or key.startswith(("train_", "val_", "test_")):
-                out[key] = value
-    return out
 
 
 def write_run_files(target: Path, files: dict[str, bytes]) -> None:
