@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.tables import read_csv_chunks
+from .data.csvread import read_csv_chunks
 from .errors import DataError, UsageError
 
 CHUNK_ROWS: int | None = None  # None: blocks of about csvread.CHUNK_BYTES bytes of text, whatever the width

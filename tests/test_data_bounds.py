@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from nncli.data import tables
-from nncli.data.tables import read_csv, read_csv_chunks, read_csv_stream, read_npz_xy
+from nncli.data.csvread import read_csv, read_csv_chunks, read_csv_stream
+from nncli.data.tables import read_npz_xy
 from nncli.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .preprocess import first_non_number as _first_text
-from .tables import read_csv_chunks
+from .csvread import read_csv_chunks
 from ..errors import DataError, UsageError
 
 #: Bytes of the .npy header written before the rows (its shape is filled in at the end): numpy
@@ -28,7 +28,7 @@ _NPY_HEADER = 128
 
 
 class _Restart(Exception):
-    """The target column turned out to be text after numeric blocks: read again, as text."""
+    """The target column turned out to be text after numeric blocks: convert reads again, as text."""
 
 
 def _rows(src: str, target: str, features: list[str] | None, text_target: bool):
@@ -65,14 +65,6 @@ def _rows(src: str, target: str, features: list[str] | None, text_target: bool):
         X = table.matrix if table.matrix is not None and table.matrix_names == names else \
             np.stack([table.columns[f] for f in names], axis=1)
         yield names, X, (tcol.astype(str) if text_target else tcol)
-
-
-def _blocks(src, target, features):
-    """_rows, read again with the target as text when it turned text after numeric blocks."""
-    try:
-        yield from _rows(src, target, features, False)
-    except _Restart:
-        yield from _rows(src, target, features, True)
 
 
 class _Growing:
@@ -121,12 +113,17 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
     if suffix == ".npz":
         from ..run.files import npz_bytes, write_bytes_atomic
 
-        X = y = names = None
-        for names, Xb, yb in _blocks(src, target, features):
-            if X is None:
-                X, y = _Growing(len(names), dtype), _Growing(None, yb.dtype)
-            X.add(Xb)
-            y.add(yb)
+        for text_target in (False, True):  # again, the target as text, if it turned text after numbers
+            X = y = names = None
+            try:
+                for names, Xb, yb in _rows(src, target, features, text_target):
+                    if X is None:
+                        X, y = _Growing(len(names), dtype), _Growing(None, yb.dtype)
+                    X.add(Xb)
+                    y.add(yb)
+                break
+            except _Restart:
+                continue
         X, y = X.done(), _targets(y.done())
         write_bytes_atomic(dst_p, npz_bytes({"X": X, "y": y, "features": np.array(names)}))
         return [dst_p]
@@ -136,14 +133,21 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
     tx, ty = tmp(dst_p), tmp(y_p)
     try:
         with open(tx, "wb") as fh:  # the rows go straight to disk; the header is written last
-            fh.write(b"\0" * _NPY_HEADER)
-            n, width, y = 0, 0, None
-            for names, Xb, yb in _blocks(src, target, features):
-                if y is None:
-                    y, width = _Growing(None, yb.dtype), len(names)
-                fh.write(np.ascontiguousarray(Xb, dtype=dtype).tobytes())
-                y.add(yb)
-                n += len(Xb)
+            for text_target in (False, True):  # again, the target as text, if it turned text after numbers
+                fh.seek(0)
+                fh.truncate()
+                fh.write(b"\0" * _NPY_HEADER)
+                n, width, y = 0, 0, None
+                try:
+                    for names, Xb, yb in _rows(src, target, features, text_target):
+                        if y is None:
+                            y, width = _Growing(None, yb.dtype), len(names)
+                        fh.write(np.ascontiguousarray(Xb, dtype=dtype).tobytes())
+                        y.add(yb)
+                        n += len(Xb)
+                    break
+                except _Restart:
+                    continue
             fh.seek(0)
             fh.write(_npy_header(dtype, (n, width)))
             fh.flush()

@@ -8,6 +8,9 @@ missing cell); any other block goes to the precise parser of tables.py (the csv 
 message with file:line and column). One block never decides for another: a bad value in row
 900,000 costs the precise parse of that block only.
 
+Entry points: read_csv (a whole file), read_csv_stream (a whole open stream), read_csv_chunks
+(one Table per block, for predict, evaluate and convert).
+
 Shapes: every block becomes a tables.Table of its rows; its numeric columns are views into one
 float64 matrix (n_rows, n_numeric) (Table.matrix), so encoding for the network is no copy.
 ``read_whole`` concatenates the blocks of a whole file into one Table, growing one matrix in place
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 
 import numpy as np
 
@@ -239,7 +243,20 @@ def _workers():
                 _pool = ProcessPoolExecutor(max_workers=min(cores, 4), mp_context=ctx, initializer=_worker_init)
             except (OSError, ValueError, ImportError):
                 _pool = False
+            else:
+                import atexit
+
+                atexit.register(_stop_workers)
     return _pool or None
+
+
+def _stop_workers() -> None:
+    """End the workers while the interpreter is whole (a pool collected at its very end prints
+    "Exception ignored" lines)."""
+    global _pool
+    if _pool:
+        _pool.shutdown(wait=True, cancel_futures=True)
+    _pool = None
 
 
 def _worker_init() -> None:
@@ -451,3 +468,101 @@ def read_whole(open_stream, display: str, delimiter: str = ",", text_columns=fro
             return whole.table()
         forced |= set(restart)
 
+
+# ---------------------------------------------------------------- entry points
+def read_csv(path: str | Path, display: str | None = None, delimiter: str = ",") -> T.Table:
+    """Read a CSV with a header row, whole. Numeric columns become float64 (views into one matrix,
+    Table.matrix); others stay text."""
+    path = Path(path)
+    display = display or str(path)
+    T.check_readable_file(path, display)
+    opened = []
+
+    def open_stream():
+        for fh in opened:
+            fh.close()
+        opened.append(open(path, "rb"))
+        return opened[-1]
+
+    try:
+        return read_whole(open_stream, display, delimiter)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
+    except OSError as exc:
+        raise DataError(f"{display}: cannot read: {exc.strerror}") from None
+    finally:
+        for fh in opened:
+            fh.close()
+
+
+def read_csv_stream(fh, display: str, delimiter: str = ",") -> T.Table:
+    """Parse CSV text from an open stream (a file, or stdin for `-`), whole."""
+    start = fh.tell() if fh.seekable() else None
+    if start is None:  # not seekable: a column found to be text late cannot be read again
+        rows = [table for table in read_csv_chunks(fh, display, delimiter=delimiter)]
+        return concat_tables(rows, display)
+
+    def open_stream():
+        fh.seek(start)
+        return fh
+
+    return read_whole(open_stream, display, delimiter)
+
+
+def concat_tables(parts: list[T.Table], display: str) -> T.Table:
+    """Tables of consecutive rows as one (a column text in any part is text in all: numbers of the
+    other parts become their shortest text, as a stream cannot be read again)."""
+    if len(parts) == 1:
+        return parts[0]
+    columns, missing = {}, {}
+    for name in parts[0].columns:
+        cols = [p.columns[name] for p in parts]
+        if any(c.dtype.kind != "f" for c in cols):
+            cols = [c if c.dtype.kind != "f" else np.array([repr(float(v)) for v in c], dtype=str) for c in cols]
+        columns[name] = np.concatenate(cols)
+        missing[name] = np.concatenate([p.missing[name] for p in parts])
+    return T.Table(display, columns, missing, np.concatenate([p.lines for p in parts]))
+
+
+def read_csv_chunks(source, display: str | None = None, chunk_rows: int | None = None, delimiter: str = ",",
+                    text_columns: frozenset[str] | set[str] = frozenset()):
+    """Yield Tables of the file's rows in blocks of about csvread.CHUNK_BYTES bytes of text (so
+    memory is bounded by bytes whatever the width), each cut to at most ``chunk_rows`` rows.
+
+    ``source`` is a path, or an open stream (stdin). Line numbers count from the file's start in
+    every chunk. ``text_columns`` stay text even when a chunk's cells all look numeric (one-hot
+    columns whose categories are digits). Errors in a later chunk are raised when that chunk is
+    read, after the earlier chunks were yielded."""
+    def cut(stream, shown):
+        for table in tables(stream, shown, delimiter, text_columns):
+            if chunk_rows is None or table.n_rows <= chunk_rows:
+                yield table
+                continue
+            for s in range(0, table.n_rows, chunk_rows):
+                yield _retyped(table.take(np.arange(s, min(s + chunk_rows, table.n_rows))), text_columns)
+
+    if hasattr(source, "read"):
+        yield from cut(source, display or "<stdin>")
+        return
+    path = Path(source)
+    display = display or str(path)
+    T.check_readable_file(path, display)
+    try:
+        with open(path, "rb") as fh:
+            yield from cut(fh, display)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
+    except OSError as exc:
+        raise DataError(f"{display}: cannot read: {exc.strerror}") from None
+
+
+def _retyped(table: T.Table, text_columns) -> T.Table:
+    """A part of a block's Table with each text column decided again on its own rows (numeric if
+    every cell is a number or missing), as _table_from_rows decides for a chunk."""
+    for name, col in table.columns.items():
+        if col.dtype.kind == "U" and name not in text_columns:
+            try:
+                table.columns[name] = np.where(table.missing[name], "nan", col).astype(np.float64)
+            except ValueError:
+                pass
+    return table

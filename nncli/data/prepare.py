@@ -20,7 +20,8 @@ import numpy as np
 from ..errors import DataError
 from ..seeding import Stream, rng as seeded_rng
 from .preprocess import Preprocessor, label_key, label_text, python_label
-from .tables import (MISSING_TOKENS, Table, check_readable_file, human_bytes, listing, short, read_csv, read_npz_xy,
+from .csvread import read_csv
+from .tables import (MISSING_TOKENS, Table, check_readable_file, human_bytes, listing, short, read_npz_xy,
                      table_from_arrays, target_missing)
 
 

@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import metrics as M
 from ..data.preprocess import label_text
-from ..data.tables import Table, read_csv_chunks, read_npz_xy
+from ..data.csvread import read_csv_chunks
+from ..data.tables import Table, read_npz_xy
 from ..errors import DataError
 
 CHUNK_ROWS: int | None = None  # None: blocks of about csvread.CHUNK_BYTES bytes of text, whatever the width
