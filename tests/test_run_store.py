@@ -168,7 +168,7 @@ def test_damaged_checkpoint_is_a_run_dir_error(tmp_path):
     staging = files.staging_dir(out)
     arrays, meta = checkpoint.load(staging)
     arrays["params"] = arrays["params"][:-1]
-    (staging / files.CHECKPOINT_ARRAYS).write_bytes(files.npz_bytes(arrays))
+    (staging / files.CHECKPOINT_ARRAYS).write_bytes(checkpoint.encode(arrays, meta))
     with pytest.raises(RunDirError, match=r"checkpoint.npz: params is float32 \(\d+,\), the network needs"):
         nncli.train(MOONS, out=out, resume=True)
     assert checkpoint.exists(staging)  # refused, nothing removed

@@ -19,14 +19,18 @@ def train_command(
     epochs: Annotated[Optional[int], typer.Option("--epochs", metavar="N", help="Override training.epochs.")] = None,
     set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
                                             help="Override a config key, e.g. training.epochs=5 (repeatable).")] = [],
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint of an interrupted run.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted run at --out from its "
+                                         "checkpoint, with the config and overrides it started with.")] = False,
+    allow_data_change: Annotated[bool, typer.Option("--allow-data-change",
+                                                    help="With --resume: continue although the training data "
+                                                         "changed since the checkpoint (recorded in metrics.json).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
     with reporting():
         from ..api import train
         from ..config.schema import load_config
-        from ..errors import ConfigError, DivergedError, Interrupted
+        from ..errors import ConfigError, DivergedError, Interrupted, UsageError
         from .progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -50,11 +54,13 @@ def train_command(
                 print(w, file=sys.stderr)
         progress = make_progress(quiet)
         try:
+            if allow_data_change and not resume:
+                raise UsageError("--allow-data-change: only means something with --resume; add --resume or drop it")
             run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume,
-                        handle_signals=True)
+                        allow_data_change=allow_data_change, handle_signals=True)
         except (Interrupted, DivergedError) as exc:
             if exc.checkpoint is not None:  # a checkpoint was kept: say how to continue from it
-                command = resume_command(config, out)
+                command = resume_command(config, exc.out if exc.out is not None else out)
                 exc.message += (f"; continue with: {command}" if isinstance(exc, Interrupted)
                                 else f": after the change, continue with: {command}")
             raise
@@ -63,8 +69,9 @@ def train_command(
 
 
 def resume_command(config: Path, out: Optional[Path]) -> str:
-    """The command that continues an interrupted training: the config as typed, and --out only
-    when it was given (otherwise the config's output.dir names the same run)."""
+    """The command that continues an interrupted training: the config as typed and the run
+    directory. The --set/--epochs/--seed given at the start are not repeated: the checkpoint
+    holds them, and --resume continues with them."""
     import shlex
 
     return (f"nncli train {shlex.quote(str(config))} --resume"
