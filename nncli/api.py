@@ -134,17 +134,17 @@ def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_cha
         if guard is not None:
             guard.phase = "finish"
         return _result(cfg, trainer, checked, None, None)
-    fingerprint = resuming.fingerprint(cfg, checked)
+    data_id = resuming.identify_data(cfg, checked)
     segment = {"start_epoch": 0, "start_batch": 0, "overrides": list(cfg.overrides), "changes": [],
                "data_change_allowed": False}
     segments = [segment]
     if plan is not None:
-        changed = resuming.check_data(plan, fingerprint, files.staging_dir(out_dir), allow_data_change)
+        changed = resuming.check_data(plan, data_id, files.staging_dir(out_dir), allow_data_change)
         segments = list(plan.meta["segments"]) + [{
             "start_epoch": plan.meta["epoch"], "start_batch": plan.meta["step_in_epoch"],
             "overrides": plan.new_overrides, "changes": plan.changes, "data_change_allowed": changed}]
     trainer.extra_state = {"config": resuming.absolute_config(cfg), "overrides": list(cfg.overrides),
-                           "data": fingerprint, "segments": segments}
+                           "data": data_id, "segments": segments}
     if guard is not None:
         guard.trainer, guard.phase = trainer, "train"
     with store.writing(out_dir) as writer:

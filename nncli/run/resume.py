@@ -141,7 +141,7 @@ def _put(tree: dict, path: str, value) -> None:
 
 
 # ---------------------------------------------------------------- data
-def fingerprint(cfg, checked) -> dict:
+def identify_data(cfg, checked) -> dict:
     """The data's fingerprint: each data file's size and mtime, and a SHA-256 of the prepared
     arrays of every split (None above HASH_LIMIT bytes or for memory-mapped rows)."""
     found = {}
@@ -233,7 +233,7 @@ def check_position(meta: dict, trainer: Trainer, where: Path) -> None:
     fix = "; the checkpoint is damaged, train without --resume to start over"
     if step >= max(n_batches, 1):
         raise RunDirError(f"{where}: step_in_epoch: {step} but an epoch has {n_batches} batches{fix}")
-    if seen != min(step * bs, n):
+    if step > 0 and seen != min(step * bs, n):  # at an epoch's end it still counts the whole epoch
         raise RunDirError(f"{where}: seen: {seen} rows, but {step} batches of {bs} cover {min(step * bs, n)}{fix}")
     if meta["early_stopping"]["best_epoch"] > meta["epoch"]:
         raise RunDirError(f"{where}: early_stopping.best_epoch: {meta['early_stopping']['best_epoch']} is after "
