@@ -114,7 +114,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
 
 
 def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_change: bool, guard) -> Run:
-    from .run import files, resume as resuming
+    from .run import faults, files, resume as resuming
     from .seeding import Stream, rng as seeded_rng
 
     cfg = as_config(config, overrides)
@@ -125,6 +125,7 @@ def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_cha
     if plan is not None:
         cfg = plan.config
     checked = prepare_checked(cfg, data)
+    faults.point("start.prepared")
     network = build_network(cfg, checked.preprocessor.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
     trainer = Trainer.from_prepared(cfg, network, checked, callbacks=list(callbacks or []))
     if out is False:
@@ -149,11 +150,15 @@ def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_cha
         guard.trainer, guard.phase = trainer, "train"
     with store.writing(out_dir) as writer:
         resumed_from = writer.start(trainer, resume_from_checkpoint=plan)
+        faults.point("start.ready")
         writer.train(trainer, handle_signals=guard is not None)
         if guard is not None:  # training is over: a signal now waits until the run is published
             guard.phase = "finish"
+        faults.point("finish.evaluate")
         run = _result(cfg, trainer, checked, out_dir, resumed_from)
+        faults.point("finish.publish")
         writer.publish(cfg, run.network, run.preprocessor, run.history, run.metrics)
+    faults.point("finish.published")
     return run
 
 

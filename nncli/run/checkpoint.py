@@ -67,11 +67,16 @@ def save(trainer: Trainer, staging: Path) -> None:
     meta = {"format": FORMAT, **meta, **trainer.extra_state}
     data = encode(arrays, meta)
     with critical():
-        staging.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path_of(staging), data)
-        legacy = staging / files.CHECKPOINT_META
-        if legacy.exists():  # a format-1 pair's other half: it no longer describes anything
-            legacy.unlink()
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path_of(staging), data)
+            legacy = staging / files.CHECKPOINT_META
+            if legacy.exists():  # a format-1 pair's other half: it no longer describes anything
+                legacy.unlink()
+        except OSError as exc:
+            kept = "the previous checkpoint is kept" if exists(staging) else "no checkpoint was kept"
+            raise RunDirError(f"{path_of(staging)}: cannot save the checkpoint ({exc.strerror or exc}); {kept}; "
+                              f"free some space or choose another output with --out") from None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
