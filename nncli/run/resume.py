@@ -82,6 +82,7 @@ class Plan:
     meta: dict
     changes: list[str]
     new_overrides: list[str]
+    stat: tuple  # (size, mtime_ns, inode) of the checkpoint file read: it must be the one restored
 
 
 def plan(cfg, out: Path, staging: Path) -> Plan:
@@ -130,7 +131,20 @@ def plan(cfg, out: Path, staging: Path) -> Plan:
     except ConfigError as exc:
         raise RunDirError(f"{exc.messages[0]}; the checkpoint's config is not valid, train without "
                           f"--resume to start over") from None
-    return Plan(resumed, arrays, meta, changes, new_overrides)
+    st = os.stat(where)
+    return Plan(resumed, arrays, meta, changes, new_overrides, (st.st_size, st.st_mtime_ns, st.st_ino))
+
+
+def remove_temporaries(staging: Path) -> None:
+    """The temporary files of atomic writes (``.NAME.tmp-PID``, NAME a checkpoint or run file) that
+    a process killed mid-write left in the staging folder: exact names, nothing else."""
+    import re
+
+    names = "|".join(re.escape(n) for n in (*files.RUN_FILES, files.CHECKPOINT_ARRAYS, files.CHECKPOINT_META))
+    pattern = re.compile(rf"\.(?:{names})\.tmp-\d+")
+    for entry in os.scandir(staging):
+        if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
 
 
 def _put(tree: dict, path: str, value) -> None:
@@ -241,8 +255,17 @@ def check_position(meta: dict, trainer: Trainer, where: Path) -> None:
 
 
 def restore(trainer: Trainer, plan: Plan, staging: Path) -> int:
-    """Load the planned checkpoint into ``trainer`` after every check; returns its epoch."""
+    """Load the planned checkpoint into ``trainer`` after every check; returns its epoch. The
+    staging folder is continued, so what a killed process left half-written in it goes."""
     where = checkpoint.path_of(staging)
+    try:
+        st = os.stat(where)
+    except OSError:
+        st = None
+    if st is None or (st.st_size, st.st_mtime_ns, st.st_ino) != plan.stat:
+        raise RunDirError(f"{where}: the checkpoint changed while this resume started (another nncli "
+                          f"process?); run the command again")
+    remove_temporaries(staging)
     check_arrays(plan.arrays, trainer, where)
     check_position(plan.meta, trainer, where)
     try:
