@@ -144,7 +144,7 @@ def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_cha
         segments = list(plan.meta["segments"]) + [{
             "start_epoch": plan.meta["epoch"], "start_batch": plan.meta["step_in_epoch"],
             "overrides": plan.new_overrides, "changes": plan.changes, "data_change_allowed": changed}]
-    trainer.extra_state = {"config": resuming.absolute_config(cfg), "overrides": list(cfg.overrides),
+    trainer.extra_state = {"config": cfg.resolved(), "overrides": list(cfg.overrides),
                            "data": data_id, "segments": segments}
     if guard is not None:
         guard.trainer, guard.phase = trainer, "train"

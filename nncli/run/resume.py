@@ -37,11 +37,13 @@ HASH_LIMIT = 1 << 30
 def config_differences(old: dict, new: dict, prefix: str = "") -> list[tuple[str, object, object]]:
     """(dotted.key, old, new) for every leaf that differs between two resolved configs."""
     diffs = []
-    for key in sorted(set(old) | set(new)):
+    for key in sorted(set(old) | set(new), key=str):
         path = f"{prefix}{key}"
         a, b = old.get(key), new.get(key)
         if isinstance(a, dict) and isinstance(b, dict):
             diffs += config_differences(a, b, path + ".")
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):  # layers: name the one that differs
+            diffs += config_differences(dict(enumerate(a)), dict(enumerate(b)), path + ".")
         elif a != b:
             diffs.append((path, a, b))
     return diffs
@@ -59,17 +61,6 @@ def override_key(override: str) -> str:
 
 def _covers(key: str, path: str) -> bool:
     return key == path or key.startswith(path + ".") or path.startswith(key + ".")
-
-
-def absolute_config(cfg) -> dict:
-    """cfg.resolved() with data paths absolute (as a run's config.yaml holds them): the same data
-    named from another folder compares equal."""
-    resolved = cfg.resolved()
-    for key in DATA_KEYS:
-        value = resolved["data"].get(key)
-        if value:
-            resolved["data"][key] = str(cfg.resolve_path(value).resolve())
-    return resolved
 
 
 @dataclass
@@ -104,7 +95,7 @@ def plan(cfg, out: Path, staging: Path) -> Plan:
     now_overrides = list(cfg.overrides)
     old_keys = {override_key(o) for o in old_overrides}
     now_keys = {override_key(o) for o in now_overrides}
-    effective = absolute_config(cfg)
+    effective = cfg.resolved()  # data paths as written: the data's identity is checked by its fingerprint
     changes, refused = [], []
     for diff in config_differences(meta["config"], effective):
         path = diff[0]
@@ -192,8 +183,6 @@ def data_changes(saved: dict, now: dict) -> list[str]:
         a, b = saved["files"].get(key), now["files"].get(key)
         if a is None or b is None:
             changed.append(f"{(a or b)['path']}: {key} {'added' if a is None else 'removed'}")
-        elif a["path"] != b["path"]:
-            changed.append(f"{b['path']}: {key} was {a['path']}")
         elif a["size"] != b["size"]:
             changed.append(f"{b['path']}: size {a['size']} -> {b['size']} bytes")
         elif a["mtime_ns"] != b["mtime_ns"]:
