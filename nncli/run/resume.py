@@ -29,8 +29,9 @@ from . import checkpoint, files
 ALLOWED_TO_DIFFER = ("training.epochs", "training.checkpoint_every", "output.dir",
                      "training.optimizer.learning_rate", "training.clip_norm")
 DATA_KEYS = ("path", "y_path", "validation", "test")
-# Hashing the prepared arrays costs about a memory read (~1 ms per MB); above this the data is
-# memory-mapped or huge, and size + mtime of its files decide alone.
+# Hashing the prepared arrays costs ~3 ms per MB (measured: 100 MB in 0.3 s; digits 1.7 ms against
+# 980 ms to read and prepare it); above this limit, or for memory-mapped data, the size and
+# mtime of the data files decide alone.
 HASH_LIMIT = 1 << 30
 
 
