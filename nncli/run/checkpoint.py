@@ -13,8 +13,9 @@ whether a checkpoint may continue a given trainer; meta.py validates its metadat
 Signals (``guard``): a first SIGINT/SIGTERM before any output exists stops at once; during
 training it asks the loop to stop after the current batch, where the state is exact, so the
 checkpoint then saved resumes bit-exactly; once training is over it is remembered and reported
-after the run is published. A second signal stops at once (KeyboardInterrupt) except inside a
-critical section (writing a checkpoint, publishing), which always completes.
+after the run is published. A second signal during Trainer.run stops at once (KeyboardInterrupt)
+except inside a critical section (writing a checkpoint); anywhere else (taking the lock,
+publishing) it waits like the first.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ class Guard:
         self.signum: int | None = None  # the first signal received
         self.trainer: Trainer | None = None
         self.depth = 0  # > 0 inside a critical section
+        self.running = False  # inside Trainer.run: the only place a second signal stops at once
 
     def handler(self, signum, frame):
         if self.signum is None:
@@ -196,8 +198,8 @@ class Guard:
             if self.trainer is not None and self.phase == "train":
                 self.trainer.stop_signal = signum
             return
-        if self.phase == "train" and self.depth == 0:
-            raise KeyboardInterrupt  # a second signal: stop now (api turns it into Interrupted)
+        if self.running and self.depth == 0:
+            raise KeyboardInterrupt  # a second signal: stop now (store turns it into Interrupted)
 
 
 _guard: Guard | None = None
@@ -253,8 +255,11 @@ def stop_on_signals(trainer: Trainer, enabled: bool):
         guard.trainer = trainer
         if guard.signum is not None and guard.phase != "start":
             trainer.stop_signal = guard.signum
-        guard.phase = "train"
-        yield
+        guard.phase, guard.running = "train", True
+        try:
+            yield
+        finally:
+            guard.running = False
 
 
 @contextmanager
