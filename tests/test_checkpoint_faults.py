@@ -238,3 +238,20 @@ def test_the_hook_is_inert_when_unset():
     assert faults._SPEC is None and faults._TRACE is None
     faults.point("anything")  # returns at once
     assert faults._count == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_interpreter_imports_nncli(sig, tmp_path):
+    """`python -m nncli` installs its start-up handlers before importing Typer and the commands:
+    a signal there is one line and 128 + signal, not a traceback nor a silent death."""
+    import subprocess
+    import sys
+
+    code = ("from nncli.cli import starting; starting.install(); import os, signal, time; "
+            f"os.kill(os.getpid(), {int(sig)}); time.sleep(30)")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    name = "Ctrl-C" if sig == signal.SIGINT else "SIGTERM"
+    assert r.returncode == 128 + sig
+    assert r.stderr.splitlines() == [f"interrupted by {name} while nncli was starting; nothing was written"]
+    assert list(tmp_path.iterdir()) == []

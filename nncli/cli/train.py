@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -27,7 +28,7 @@ def train_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
-    with reporting():
+    with reporting(), _interruptible_start():
         from ..api import train
         from ..config.schema import load_config
         from ..errors import ConfigError, DivergedError, Interrupted, UsageError
@@ -65,6 +66,12 @@ def train_command(
                                 else f": after the change, continue with: {command}")
             raise
         if not quiet:
+            if resume:  # say what this segment continued from and what it changed
+                seg = run.metrics["segments"][-1]
+                print(f"resumed from epoch {seg['start_epoch']}" + (f", batch {seg['start_batch']}" if seg["start_batch"] else "")
+                      + (f"; changed: {'; '.join(seg['changes'])}" if seg["changes"] else "")
+                      + ("; the training data changed (allowed by --allow-data-change)" if seg["data_change_allowed"] else ""),
+                      file=sys.stderr)
             print_summary(run)
 
 
@@ -76,3 +83,24 @@ def resume_command(config: Path, out: Optional[Path]) -> str:
 
     return (f"nncli train {shlex.quote(str(config))} --resume"
             + (f" --out {shlex.quote(str(out))}" if out is not None else ""))
+
+
+@contextmanager
+def _interruptible_start():
+    """From the first line of the command, SIGINT/SIGTERM end it with a message and exit
+    128 + signal (while the engine is imported and the config read, nothing is written); the
+    engine installs its own handlers for training (nncli.run.checkpoint.guarded) and restores these."""
+    import signal
+
+    from ..errors import Interrupted
+
+    def handler(signum, frame):
+        name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        raise Interrupted(f"interrupted by {name} before training started; nothing was written", signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, h in previous.items():
+            signal.signal(sig, h)
