@@ -405,7 +405,7 @@ def test_changed_data_is_refused_naming_the_file(cli, work):
     before = ckpt(work).read_bytes()
     write_data(work / "d.csv", seed=1)
     line = assert_refused(resume(cli, work), work, before, str((work / "d.csv").resolve()),
-                          "training data changed", "--allow-data-change")
+                          "training data changed", "--data-changed")
     assert line.startswith(str((work / "d.csv").resolve()))
 
 
@@ -432,16 +432,16 @@ def test_touched_but_identical_data_resumes(cli, work):
 
 def test_changed_data_allowed_by_the_flag_is_recorded(cli, work):
     write_data(work / "d.csv", seed=1)
-    r = resume(cli, work, "--allow-data-change")
+    r = resume(cli, work, "--data-changed")
     assert r.returncode == 0, r.stderr
     m = json.loads((work / "runs/h/metrics.json").read_text())
     assert m["segments"][1]["data_change_allowed"] is True
 
 
 def test_allow_data_change_without_resume_is_a_usage_error(cli, work):
-    r = cli("train", work / "h.yaml", "--out", work / "runs/h2", "--allow-data-change", cwd=work)
+    r = cli("train", work / "h.yaml", "--out", work / "runs/h2", "--data-changed", cwd=work)
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
-        "--allow-data-change: only means something with --resume; add --resume or drop it"]
+        "--data-changed: only means something with --resume; add --resume or drop it"]
     assert not (work / "runs/h2").exists()
 
 

@@ -22,7 +22,7 @@ def train_command(
                                             help="Override a config key, e.g. training.epochs=5 (repeatable).")] = [],
     resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted run at --out from its "
                                          "checkpoint, with the config and overrides it started with.")] = False,
-    allow_data_change: Annotated[bool, typer.Option("--allow-data-change",
+    allow_data_change: Annotated[bool, typer.Option("--data-changed",
                                                     help="With --resume: continue although the training data "
                                                          "changed since the checkpoint (recorded in metrics.json).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -56,7 +56,7 @@ def train_command(
         progress = make_progress(quiet)
         try:
             if allow_data_change and not resume:
-                raise UsageError("--allow-data-change: only means something with --resume; add --resume or drop it")
+                raise UsageError("--data-changed: only means something with --resume; add --resume or drop it")
             run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume,
                         allow_data_change=allow_data_change, handle_signals=True)
         except (Interrupted, DivergedError) as exc:
@@ -70,7 +70,7 @@ def train_command(
                 seg = run.metrics["segments"][-1]
                 print(f"resumed from epoch {seg['start_epoch']}" + (f", batch {seg['start_batch']}" if seg["start_batch"] else "")
                       + (f"; changed: {'; '.join(seg['changes'])}" if seg["changes"] else "")
-                      + ("; the training data changed (allowed by --allow-data-change)" if seg["data_change_allowed"] else ""),
+                      + ("; the training data changed (allowed by --data-changed)" if seg["data_change_allowed"] else ""),
                       file=sys.stderr)
             print_summary(run)
 

@@ -200,7 +200,7 @@ def check_data(plan: Plan, now: dict, staging: Path, allow: bool) -> bool:
     changed = data_changes(plan.meta["data"], now)
     if changed and not allow:
         raise DataError(f"{changed[0]}: the training data changed since the checkpoint in {staging}; "
-                        f"restore the data, or resume with --allow-data-change (recorded in metrics.json), "
+                        f"restore the data, or resume with --data-changed (recorded in metrics.json), "
                         f"or train without --resume")
     return bool(changed)
 
