@@ -244,24 +244,22 @@ def critical():
 
 @contextmanager
 def stop_on_signals(trainer: Trainer, enabled: bool):
-    """SIGINT/SIGTERM ask the loop to stop after the current batch (trainer.stop_signal). Inside
-    ``guarded`` the installed Guard is switched to its training phase; used alone (no Guard) it
-    installs its own for the duration."""
+    """Around Trainer.run: SIGINT/SIGTERM ask the loop to stop after the current batch
+    (trainer.stop_signal), a second one stops at once. Inside ``guarded`` the installed Guard is
+    switched to its training phase; used alone it installs a Guard for the duration."""
     if not enabled:
         yield
         return
-    with (_nullguard() if _guard is not None else guarded(True)) as _:
-        guard = _guard
-        guard.trainer = trainer
-        if guard.signum is not None and guard.phase != "start":
-            trainer.stop_signal = guard.signum
-        guard.phase, guard.running = "train", True
-        try:
+    if _guard is None:
+        with guarded(True), stop_on_signals(trainer, True):
             yield
-        finally:
-            guard.running = False
-
-
-@contextmanager
-def _nullguard():
-    yield None
+        return
+    guard = _guard
+    guard.trainer = trainer
+    if guard.signum is not None and guard.phase != "start":
+        trainer.stop_signal = guard.signum
+    guard.phase, guard.running = "train", True
+    try:
+        yield
+    finally:
+        guard.running = False

@@ -9,13 +9,13 @@ epoch, does the history fit) are in resume.py, which knows the data and the conf
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import RunDirError
 
-Count = Field(ge=0, le=2**53)
+Count = Annotated[int, Field(ge=0, le=2**53)]  # a count JSON keeps exactly
 
 
 class _Strict(BaseModel):
@@ -38,13 +38,13 @@ class RngState(_Strict):
 
 class EarlyStopping(_Strict):
     best: Optional[float] = Field(allow_inf_nan=False)
-    wait: int = Count
-    best_epoch: int = Count
+    wait: Count
+    best_epoch: Count
 
 
 class DataFile(_Strict):
     path: str
-    size: int = Count
+    size: Count
     mtime_ns: int = Field(ge=0)
 
 
@@ -59,8 +59,8 @@ class DataFingerprint(_Strict):
 class Segment(_Strict):
     """One stretch of training: the first starts at epoch 0; each resume adds one."""
 
-    start_epoch: int = Count
-    start_batch: int = Count
+    start_epoch: Count
+    start_batch: Count
     overrides: list[str]
     changes: list[str]
     data_change_allowed: bool
@@ -68,10 +68,10 @@ class Segment(_Strict):
 
 class CheckpointMeta(_Strict):
     format: Literal[2]
-    epoch: int = Count
-    step_in_epoch: int = Count
+    epoch: Count
+    step_in_epoch: Count
     loss_sum: float = Field(allow_inf_nan=False)
-    seen: int = Count
+    seen: Count
     epoch_seconds: float = Field(ge=0, allow_inf_nan=False)
     seconds: float = Field(ge=0, allow_inf_nan=False)
     shuffle_rng: RngState
