@@ -25,13 +25,16 @@ def train_command(
     allow_data_change: Annotated[bool, typer.Option("--data-changed",
                                                     help="With --resume: continue although the training data "
                                                          "changed since the checkpoint (recorded in metrics.json).")] = False,
+    init_from: Annotated[Optional[Path], typer.Option(
+        "--init-from", metavar="RUN_DIR", help="Start from this run's weights (model.init_from.run; a path relative "
+                                               "to here, not to the config).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
     with reporting(), _interruptible_start():
         from ..api import train
         from ..config.schema import load_config
-        from ..errors import ConfigError, DivergedError, Interrupted, UsageError
+        from ..errors import ConfigError, DivergedError, Interrupted, RunDirError, UsageError
         from .progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -39,17 +42,15 @@ def train_command(
             overrides.append(f"seed={seed}")
         if epochs is not None:
             overrides.append(f"training.epochs={epochs}")
+        if init_from is not None:  # first, so --set model.init_from.layers=[0] can add to it; a path
+            # typed here is relative to the working directory, not to the config
+            overrides.insert(0, f"model.init_from.run={init_from.resolve()}")
+        shorthand = {f"--set seed={seed}": f"--seed {seed}", f"--set training.epochs={epochs}": f"--epochs {epochs}",
+                     f"--set model.init_from.run={init_from and init_from.resolve()}": f"--init-from {init_from}"}
         try:
             cfg = load_config(config, overrides)
         except ConfigError as exc:  # name the flag the user typed, not the override it became
-            shorthand = {f"--set seed={seed}": f"--seed {seed}", f"--set training.epochs={epochs}": f"--epochs {epochs}"}
-            lines = []
-            for line in exc.messages:
-                for long, short in shorthand.items():
-                    if line.startswith(long + ":"):
-                        line = short + line[len(long):]
-                lines.append(line)
-            raise ConfigError(lines) from None
+            raise ConfigError([_shorthand(line, shorthand) for line in exc.messages]) from None
         if not quiet:
             for w in cfg.warnings:
                 print(w, file=sys.stderr)
@@ -65,6 +66,8 @@ def train_command(
                 exc.message += (f"; continue with: {command}" if isinstance(exc, Interrupted)
                                 else f": after the change, continue with: {command}")
             raise
+        except RunDirError as exc:  # a bad --init-from run: name the flag as typed
+            raise RunDirError(_shorthand(exc.message, shorthand)) from None
         if not quiet:
             if resume:  # say what this segment continued from and what it changed
                 seg = run.metrics["segments"][-1]
@@ -104,3 +107,11 @@ def _interruptible_start():
     finally:
         for sig, h in previous.items():
             signal.signal(sig, h)
+
+
+def _shorthand(line: str, shorthand: dict[str, str]) -> str:
+    """Name the flag the user typed (--epochs 5), not the --set override it became."""
+    for long, short in shorthand.items():
+        if line.startswith(long + ":"):
+            return short + line[len(long):]
+    return line
