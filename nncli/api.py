@@ -19,7 +19,7 @@ from .config.schema import Config, config_from_dict, load_config
 from .data.checks import prepare_checked
 from .data.preprocess import Preprocessor
 from .data.tables import Table
-from .errors import DataError, UsageError
+from .errors import DataError, Interrupted, UsageError
 from .nn.network import LayerSpec, Network
 from .run import store
 from .training import Callback, History, Trainer, make_loss
@@ -95,31 +95,76 @@ def as_config(config: Config | dict | str | Path, overrides=()) -> Config:
 
 def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndarray] | None = None,
           out: str | Path | None | bool = None, overrides=(), callbacks: list[Callback] | None = None,
-          resume: bool = False, handle_signals: bool = False, quiet: bool = True) -> Run:
+          resume: bool = False, allow_data_change: bool = False, handle_signals: bool = False,
+          quiet: bool = True) -> Run:
     """Validate the config, prepare the data, train, and (unless out=False) write the run directory.
 
     data: optional (X, y) arrays instead of the config's data section; X (n_samples, n_features),
     y class labels (n_samples,) or regression targets (n_samples,) / (n_samples, n_targets).
     out: run directory (None: the config's output.dir, default runs/<name>; False: write nothing).
-    resume: continue from the checkpoint an interrupted training left for ``out``.
-    handle_signals: SIGINT/SIGTERM stop after the current batch, save a checkpoint and raise
-    Interrupted (exit code 128 + signal) instead of killing the process.
+    resume: continue from the checkpoint an interrupted training left for ``out``, with the config
+    and overrides saved in it (run/resume.py says what may differ); allow_data_change: resume even
+    though the training data changed since the checkpoint (recorded in metrics.json).
+    handle_signals: SIGINT/SIGTERM at any moment end in Interrupted (exit code 128 + signal) with
+    either a resumable checkpoint or the complete run published, never killing the process.
     """
+    from .run import checkpoint
+
+    with checkpoint.guarded(handle_signals) as guard:
+        run = _train(config, data, out, overrides, callbacks, resume, allow_data_change, guard)
+        if guard is not None and guard.signum is not None:  # arrived after training was over
+            name = checkpoint.signal_name(guard.signum)
+            where = f"; the complete run was published to {run.path}" if run.path else ""
+            raise Interrupted(f"interrupted by {name} after training had finished{where}", guard.signum)
+    return run
+
+
+def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_change: bool, guard) -> Run:
+    from .run import faults, files, resume as resuming
     from .seeding import Stream, rng as seeded_rng
 
     cfg = as_config(config, overrides)
+    if resume and out is False:
+        raise UsageError("resume needs a run directory (out=False writes nothing to resume from)")
+    out_dir = None if out is False else (Path(out) if out not in (None, True) else cfg.output_dir())
+    plan = resuming.plan(cfg, out_dir, files.staging_dir(out_dir)) if resume else None
+    if plan is not None:
+        cfg = plan.config
     checked = prepare_checked(cfg, data)
+    faults.point("start.prepared")
     network = build_network(cfg, checked.preprocessor.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
     trainer = Trainer.from_prepared(cfg, network, checked, callbacks=list(callbacks or []))
     if out is False:
-        store.train_unsaved(trainer, handle_signals=handle_signals)
+        if guard is not None:
+            guard.trainer, guard.phase = trainer, "train"
+        store.train_unsaved(trainer, handle_signals=guard is not None)
+        if guard is not None:
+            guard.phase = "finish"
         return _result(cfg, trainer, checked, None, None)
-    out_dir = Path(out) if out not in (None, True) else cfg.output_dir()
+    data_id = resuming.identify_data(cfg, checked)
+    segment = {"start_epoch": 0, "start_batch": 0, "overrides": list(cfg.overrides), "changes": [],
+               "data_change_allowed": False}
+    segments = [segment]
+    if plan is not None:
+        changed = resuming.check_data(plan, data_id, files.staging_dir(out_dir), allow_data_change)
+        segments = list(plan.meta["segments"]) + [{
+            "start_epoch": plan.meta["epoch"], "start_batch": plan.meta["step_in_epoch"],
+            "overrides": plan.new_overrides, "changes": plan.changes, "data_change_allowed": changed}]
+    trainer.extra_state = {"config": cfg.resolved(), "overrides": list(cfg.overrides),
+                           "data": data_id, "segments": segments}
+    if guard is not None:
+        guard.trainer, guard.phase = trainer, "train"
     with store.writing(out_dir) as writer:
-        resumed_from = writer.start(trainer, resume_from_checkpoint=resume)
-        writer.train(trainer, handle_signals=handle_signals)
+        resumed_from = writer.start(trainer, resume_from_checkpoint=plan)
+        faults.point("start.ready")
+        writer.train(trainer, handle_signals=guard is not None)
+        if guard is not None:  # training is over: a signal now waits until the run is published
+            guard.phase = "finish"
+        faults.point("finish.evaluate")
         run = _result(cfg, trainer, checked, out_dir, resumed_from)
+        faults.point("finish.publish")
         writer.publish(cfg, run.network, run.preprocessor, run.history, run.metrics)
+    faults.point("finish.published")
     return run
 
 

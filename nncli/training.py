@@ -115,6 +115,9 @@ class Trainer:
         self.epoch = 0  # completed epochs
         self.step_in_epoch = 0  # completed batches of the current (unfinished) epoch
         self.stop_signal: int | None = None  # set by a signal handler: stop after this batch
+        # JSON-able facts the owner saves with each checkpoint (run/ keeps there the config,
+        # the overrides, the data fingerprint and the run's segments); state() leaves them out.
+        self.extra_state: dict = {}
         self.stopped_early = False
         es = cfg.training.early_stopping
         self._es_best: float | None = None

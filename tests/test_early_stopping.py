@@ -92,7 +92,9 @@ def test_the_early_stopped_epoch_leaves_no_resumable_checkpoint(tmp_path):
 
     class Probe(Callback):
         def on_train_end(self, trainer):
-            meta = rundir.read_json(rundir.staging_dir(tmp_path / "run") / rundir.CHECKPOINT_META)
+            from nncli.run import checkpoint
+
+            _, meta = checkpoint.load(rundir.staging_dir(tmp_path / "run"))
             seen.update(checkpoint=meta["epoch"], stopped=trainer.epoch, early=trainer.stopped_early)
 
     cfg = {**MOONS, "training": {**MOONS["training"], "checkpoint_every": 1}}

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 import nncli
-from nncli.run import files as rundir
+from nncli.run import checkpoint, files as rundir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -105,7 +105,7 @@ def interrupt_and_resume(tmp_path, reference, sig, previous: bool):
         before = {p.name: p.read_bytes() for p in out.iterdir()}
     proc = start_train(cfg, out, tmp=tmp_path)
     staging = rundir.staging_dir(out)
-    wait_for(staging / rundir.CHECKPOINT_META, proc)  # written after the first epoch
+    wait_for(staging / rundir.CHECKPOINT_ARRAYS, proc)  # written after the first epoch
     time.sleep(0.3)
     proc.send_signal(sig)
     rc = proc.wait(timeout=60)
@@ -119,7 +119,7 @@ def interrupt_and_resume(tmp_path, reference, sig, previous: bool):
                      rf"continue with: nncli train (\S+) --resume --out (\S+)", lines[0])
     assert m, lines[0]  # "epoch E, batch B": stopped in the middle of an epoch
     assert Path(m.group(3)) == staging and Path(m.group(5)) == out
-    meta = json.loads((staging / rundir.CHECKPOINT_META).read_text())
+    _, meta = checkpoint.load(staging)
     assert meta["epoch"] == int(m.group(1)) - 1 and meta["step_in_epoch"] == int(m.group(2)) > 0
     assert (staging / rundir.CHECKPOINT_ARRAYS).is_file()
     if previous:
@@ -135,6 +135,9 @@ def interrupt_and_resume(tmp_path, reference, sig, previous: bool):
     assert history_without_seconds(out) == history_without_seconds(reference)
     got, want = (json.loads((d / "metrics.json").read_text()) for d in (out, reference))
     assert got.pop("resumed_from_epoch") == int(m.group(1)) - 1
+    segments = got.pop("segments")
+    assert [(g["start_epoch"], g["start_batch"] > 0, g["changes"]) for g in segments] == [
+        (0, False, []), (int(m.group(1)) - 1, True, [])]
     for k in ("training_seconds",):
         got.pop(k), want.pop(k)
     assert got == want
@@ -155,7 +158,7 @@ def test_sigkill_leaves_previous_run_usable_and_resume_from_last_checkpoint(tmp_
     nncli.train(ROOT / "configs/xor.yaml", out=out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     proc = start_train(cfg, out, tmp=tmp_path)
-    wait_for(rundir.staging_dir(out) / rundir.CHECKPOINT_META, proc)
+    wait_for(rundir.staging_dir(out) / rundir.CHECKPOINT_ARRAYS, proc)
     time.sleep(0.2)
     proc.kill()
     assert proc.wait(timeout=30) == -signal.SIGKILL
@@ -179,7 +182,7 @@ def test_second_training_on_same_output_refuses_at_once(tmp_path, cli):
     out = tmp_path / "runs" / "sp"
     first = start_train(cfg, out, tmp=tmp_path)
     try:
-        wait_for(rundir.staging_dir(out) / rundir.CHECKPOINT_META, first)
+        wait_for(rundir.staging_dir(out) / rundir.CHECKPOINT_ARRAYS, first)
         r = cli("train", cfg, "--out", out, cwd=tmp_path)
         assert r.returncode == 4, r.stderr
         assert r.stderr.strip() == (f"{out}: another nncli process (pid {first.pid}) is writing this run directory; "
@@ -219,7 +222,7 @@ def test_resume_refuses_changed_architecture_naming_it(tmp_path, cli):
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert "cannot resume" in r.stderr and "model.layers" in r.stderr and "16" in r.stderr and "8" in r.stderr
-    assert not out.exists() and (rundir.staging_dir(out) / rundir.CHECKPOINT_META).exists()
+    assert not out.exists() and (rundir.staging_dir(out) / rundir.CHECKPOINT_ARRAYS).exists()
 
 
 def test_resume_refuses_changed_data_and_seed(tmp_path, cli):
@@ -255,20 +258,19 @@ def test_resume_from_damaged_checkpoint_is_a_clean_error(tmp_path, cli, damage):
     if damage == "truncate":
         data = (staging / rundir.CHECKPOINT_ARRAYS).read_bytes()
         (staging / rundir.CHECKPOINT_ARRAYS).write_bytes(data[: len(data) // 2])
-    elif damage == "meta":
-        meta = json.loads((staging / rundir.CHECKPOINT_META).read_text())
+    elif damage == "meta":  # re-signed, so the field check (not the checksum) refuses it
+        arrays, meta = checkpoint.load(staging)
         del meta["shuffle_rng"]
-        (staging / rundir.CHECKPOINT_META).write_text(json.dumps(meta))
+        (staging / rundir.CHECKPOINT_ARRAYS).write_bytes(checkpoint.encode(arrays, meta))
     else:
-        with np.load(staging / rundir.CHECKPOINT_ARRAYS) as z:
-            arrays = {k: z[k] for k in z.files}
+        arrays, meta = checkpoint.load(staging)
         if damage == "params":
             arrays["params"] = arrays["params"][:-1]
         elif damage == "best_params":  # early stopping's best weights, one short
             arrays["best_params"] = arrays["params"][:-1]
         else:  # outputs of the interrupted epoch's batches for a network with 2 outputs, not 3
             arrays["partial_preds"] = np.zeros((3, 2), arrays["params"].dtype)
-        (staging / rundir.CHECKPOINT_ARRAYS).write_bytes(rundir.npz_bytes(arrays))
+        (staging / rundir.CHECKPOINT_ARRAYS).write_bytes(checkpoint.encode(arrays, meta))
     r = cli("train", cfg, "--resume", "--out", out, cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr

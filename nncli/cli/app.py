@@ -53,6 +53,9 @@ def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors (for bug reports).")] = False,
 ) -> None:
     STATE["debug"] = debug
+    from . import starting
+
+    starting.uninstall()  # parsed: each command handles signals itself from here
 
 
 app.command("train", cls=Command)(train_command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -19,17 +20,21 @@ def train_command(
     epochs: Annotated[Optional[int], typer.Option("--epochs", metavar="N", help="Override training.epochs.")] = None,
     set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
                                             help="Override a config key, e.g. training.epochs=5 (repeatable).")] = [],
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint of an interrupted run.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the interrupted run at --out from its "
+                                         "checkpoint, with the config and overrides it started with.")] = False,
+    allow_data_change: Annotated[bool, typer.Option("--data-changed",
+                                                    help="With --resume: continue although the training data "
+                                                         "changed since the checkpoint (recorded in metrics.json).")] = False,
     init_from: Annotated[Optional[Path], typer.Option(
         "--init-from", metavar="RUN_DIR", help="Start from this run's weights (model.init_from.run; a path relative "
                                                "to here, not to the config).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
-    with reporting():
+    with reporting(), _interruptible_start():
         from ..api import train
         from ..config.schema import load_config
-        from ..errors import ConfigError, DivergedError, Interrupted, RunDirError
+        from ..errors import ConfigError, DivergedError, Interrupted, RunDirError, UsageError
         from .progress import make_progress, print_summary
 
         overrides = list(set_)
@@ -51,27 +56,57 @@ def train_command(
                 print(w, file=sys.stderr)
         progress = make_progress(quiet)
         try:
+            if allow_data_change and not resume:
+                raise UsageError("--data-changed: only means something with --resume; add --resume or drop it")
             run = train(cfg, out=out, callbacks=[progress] if progress else None, resume=resume,
-                        handle_signals=True)
+                        allow_data_change=allow_data_change, handle_signals=True)
         except (Interrupted, DivergedError) as exc:
             if exc.checkpoint is not None:  # a checkpoint was kept: say how to continue from it
-                command = resume_command(config, out)
+                command = resume_command(config, exc.out if exc.out is not None else out)
                 exc.message += (f"; continue with: {command}" if isinstance(exc, Interrupted)
                                 else f": after the change, continue with: {command}")
             raise
         except RunDirError as exc:  # a bad --init-from run: name the flag as typed
             raise RunDirError(_shorthand(exc.message, shorthand)) from None
         if not quiet:
+            if resume:  # say what this segment continued from and what it changed
+                seg = run.metrics["segments"][-1]
+                print(f"resumed from epoch {seg['start_epoch']}" + (f", batch {seg['start_batch']}" if seg["start_batch"] else "")
+                      + (f"; changed: {'; '.join(seg['changes'])}" if seg["changes"] else "")
+                      + ("; the training data changed (allowed by --data-changed)" if seg["data_change_allowed"] else ""),
+                      file=sys.stderr)
             print_summary(run)
 
 
 def resume_command(config: Path, out: Optional[Path]) -> str:
-    """The command that continues an interrupted training: the config as typed, and --out only
-    when it was given (otherwise the config's output.dir names the same run)."""
+    """The command that continues an interrupted training: the config as typed and the run
+    directory. The --set/--epochs/--seed given at the start are not repeated: the checkpoint
+    holds them, and --resume continues with them."""
     import shlex
 
     return (f"nncli train {shlex.quote(str(config))} --resume"
             + (f" --out {shlex.quote(str(out))}" if out is not None else ""))
+
+
+@contextmanager
+def _interruptible_start():
+    """From the first line of the command, SIGINT/SIGTERM end it with a message and exit
+    128 + signal (while the engine is imported and the config read, nothing is written); the
+    engine installs its own handlers for training (nncli.run.checkpoint.guarded) and restores these."""
+    import signal
+
+    from ..errors import Interrupted
+
+    def handler(signum, frame):
+        name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        raise Interrupted(f"interrupted by {name} before training started; nothing was written", signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, h in previous.items():
+            signal.signal(sig, h)
 
 
 def _shorthand(line: str, shorthand: dict[str, str]) -> str:

@@ -36,13 +36,13 @@ class RunWriter:
     def __init__(self, out: Path):
         self.out, self.staging = out, files.staging_dir(out)
 
-    def start(self, trainer, *, resume_from_checkpoint: bool) -> int | None:
-        """Prepare the staging folder and hook periodic checkpoints into ``trainer``. Resuming, the
-        checkpoint is checked and restored: returns its epoch; otherwise any old staging folder is
-        removed and None is returned."""
+    def start(self, trainer, *, resume_from_checkpoint=None) -> int | None:
+        """Prepare the staging folder and hook periodic checkpoints into ``trainer``. Resuming
+        (``resume_from_checkpoint``: a resume.Plan), the checkpoint is checked and restored: returns
+        its epoch; otherwise any old staging folder is removed and None is returned."""
         resumed_from = None
         if resume_from_checkpoint:
-            resumed_from = resume.restore(trainer, self.out, self.staging)
+            resumed_from = resume.restore(trainer, resume_from_checkpoint, self.staging)
         elif self.staging.is_dir() and not self.staging.is_symlink():
             shutil.rmtree(self.staging)
         elif self.staging.exists() or self.staging.is_symlink():
@@ -66,6 +66,10 @@ class RunWriter:
         try:
             with checkpoint.stop_on_signals(trainer, handle_signals):
                 trainer.run()
+        except KeyboardInterrupt:
+            if trainer.stop_signal is None:  # not ours (handle_signals off): Python's own Ctrl-C
+                raise
+            raise self._stopped_at_once(trainer) from None
         except DivergedError as exc:
             if checkpoint.exists(self.staging):
                 note = (f"; the last good checkpoint (epoch {checkpoint.saved_epoch(self.staging)}) "
@@ -83,6 +87,21 @@ class RunWriter:
                      else f"after epoch {trainer.epoch}")
             raise Interrupted(f"interrupted by {name} {where}; checkpoint saved in {self.staging}",
                               trainer.stop_signal, checkpoint=self.staging, out=self.out)
+
+    def _stopped_at_once(self, trainer) -> Interrupted:
+        """A second signal stopped training mid-step: the state in memory is not a consistent
+        one, so the last checkpoint saved (if any) is what a resume continues from."""
+        name = checkpoint.signal_name(trainer.stop_signal)
+        if checkpoint.exists(self.staging):
+            return Interrupted(f"interrupted by a second {name} during epoch {trainer.epoch + 1}: stopped at once; "
+                               f"the last checkpoint (epoch {checkpoint.saved_epoch(self.staging)}) is kept in "
+                               f"{self.staging}", trainer.stop_signal, checkpoint=self.staging, out=self.out)
+        try:
+            self.staging.rmdir()  # only when empty
+        except OSError:
+            pass
+        return Interrupted(f"interrupted by a second {name} during epoch {trainer.epoch + 1}: stopped at once; "
+                           f"no checkpoint had been written, nothing was kept", trainer.stop_signal)
 
     def publish(self, cfg, network, preprocessor, history, metrics: dict) -> None:
         """Write the five run files into the staging folder, then move it into place."""
@@ -141,6 +160,8 @@ def final_metrics(cfg, trainer, splits: dict[str, Any], preprocessor, resumed_fr
         "stopped_early": trainer.stopped_early,
         **({"best_epoch": trainer._best_epoch} if cfg.training.early_stopping else {}),
         **({"resumed_from_epoch": resumed_from} if resumed_from is not None else {}),
+        # each stretch of training (resume.plan): its overrides, allowed changes, data changes
+        **({"segments": trainer.extra_state["segments"]} if resumed_from is not None else {}),
         **final,
         "training_seconds": round(trainer.seconds, 6),
         "n_parameters": int(net.n_params),
