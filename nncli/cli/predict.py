@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -27,4 +28,9 @@ def predict_command(
         from ..predicting import predict_csv
 
         run = load_run(run_dir)
+        if input == "-" and sys.stdin is not None and sys.stdin.isatty():
+            # As cat and grep do: a forgotten INPUT on a terminal reads what is typed, so say so
+            # rather than wait in silence (piped input stays silent; `-` still works explicitly).
+            print("nncli predict: reading CSV rows from standard input (end with Ctrl-D; "
+                  "give INPUT to read a file)", file=sys.stderr, flush=True)
         predict_csv(run, input, out, proba=proba, fmt=fmt)

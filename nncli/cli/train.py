@@ -58,6 +58,9 @@ def train_command(
                 exc.message += (f"; continue with: {command}" if isinstance(exc, Interrupted)
                                 else f": after the change, continue with: {command}")
             raise
+        finally:
+            if hasattr(progress, "close"):  # the live display lets go before any message is printed
+                progress.close()
         if not quiet:
             print_summary(run)
 
