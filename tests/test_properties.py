@@ -94,7 +94,7 @@ def test_config_from_arbitrary_nested_data(data):
 @SETTINGS
 @given(st.dictionaries(st.sampled_from(["units", "activation", "dropout", "initializer"]), json_values, max_size=4),
        st.dictionaries(st.sampled_from(["epochs", "batch_size", "loss", "optimizer", "schedule", "early_stopping",
-                                        "l1", "l2", "clip_norm", "class_weight", "metrics", "checkpoint_every", "dtype"]),
+                                        "l1", "l2", "clip_norm", "class_weight", "metrics", "checkpoint_every", "snapshots", "dtype"]),
                        json_values, max_size=5))
 def test_config_with_arbitrary_layer_and_training_values(layer, training):
     try:

@@ -55,8 +55,12 @@ class CheckedData:
 def prepare_checked(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> CheckedData:
     """Read the configured data (or the given (X, y) arrays), split and preprocess it, check it
     against the config (every problem reported at once, DataError) and compute the class weights."""
-    prepared = prepare(cfg, data)
+    from ..warmstart import check_layers, source_preprocessor  # model.init_from: a run's preprocessing
+
+    prepared = prepare(cfg, data, fitted=source_preprocessor(cfg))
     check_against_data(cfg, prepared)
+    if cfg.model.init_from is not None:  # the layer shapes need the data's input width
+        check_layers(cfg, prepared.preprocessor.n_inputs)
     pre = prepared.preprocessor
     n_classes = len(pre.classes) if pre.task == "classification" else None
     cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None

@@ -86,8 +86,12 @@ class PreparedData:
     source: str = ""
 
 
-def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedData:
-    """Read the configured data (or the given arrays), split it and fit the preprocessing."""
+def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None, fitted: Preprocessor | None = None) -> PreparedData:
+    """Read the configured data (or the given arrays), split it and fit the preprocessing.
+
+    ``fitted``: reuse that preprocessor's features, categories, fill values and scaling instead of
+    fitting them (warm start from another run, model.init_from); targets and classes still come
+    from this data."""
     dcfg = cfg.data
     dtype = np.dtype(cfg.training.dtype)
     if data is not None:
@@ -101,13 +105,15 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         table = table_from_arrays(X, y, f"generator {dcfg.generator.name}", dcfg.target, spec.feature_names(dcfg.generator))
     elif dcfg.path is not None:
         if dcfg.y_path is not None and cfg.resolve_path(dcfg.path).suffix.lower() == ".npy":
-            return _prepare_memmap(cfg)  # memory-mapped: X never loaded whole
+            return _prepare_memmap(cfg, fitted)  # memory-mapped: X never loaded whole
         table = load_file(cfg, dcfg.path)
     else:
         raise DataError(f"{cfg.where('data')}: data: no data given; set data.path to a file or data.generator "
                         f"to a built-in dataset (xor, line, linear, sine, spirals, moons, circles, blobs)")
     targets = _targets(cfg, table)
     features = dcfg.features if dcfg.features is not None else [c for c in table.columns if c not in targets]
+    if fitted is not None:
+        features = _fitted_features(cfg, fitted, features)
     _require_columns(cfg, table, [(targets, "target"), (features, "features")])
     if not features:
         raise DataError(f"{table.path}: no feature columns left after removing the target {targets}")
@@ -132,15 +138,20 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
     train_rows, val_rows, test_rows = split_rows(cfg, table.n_rows, labels, table.path)
     train_t = table.take(train_rows)
     # categories and fill values come from the training part only
-    for f in features:
+    for f in features if fitted is None else ():
         col = train_t.columns[f]
         if col.dtype.kind not in "fiu" and dcfg.encode == "onehot":
             pre.categories[f] = sorted(set(col[~train_t.missing[f]].tolist()))
         elif col.dtype.kind in "fiu" and dcfg.missing == "mean" and table.missing[f].any():
             vals = col[~train_t.missing[f]]
             pre.fill[f] = float(vals.mean()) if vals.size else 0.0
+    if fitted is not None:
+        pre.categories, pre.fill, pre.scaling = dict(fitted.categories), dict(fitted.fill), fitted.scaling
     X_raw = pre.encode_features(train_t)
-    pre.fit_scaling(X_raw)
+    if fitted is None:
+        pre.fit_scaling(X_raw)
+    else:
+        pre.offset, pre.scale = list(fitted.offset), list(fitted.scale)
     train = Split(pre.scale_features(X_raw, dtype), _targets_of(pre, train_t, labels, train_rows, dtype))
 
     def part(rows, path):
@@ -152,6 +163,15 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         return Split(pre.transform(t, dtype), _targets_of(pre, t, labels, rows, dtype))
 
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
+
+
+def _fitted_features(cfg, fitted: Preprocessor, features: list[str]) -> list[str]:
+    """The features of a reused preprocessing; data.features, when given, must name the same."""
+    if cfg.data.features is not None and list(cfg.data.features) != list(fitted.features):
+        raise DataError(f"{cfg.where('data', 'features')}: data.features: the run in model.init_from was trained on "
+                        f"{', '.join(fitted.features)}; list the same features in that order, or set "
+                        f"model.init_from.preprocessing: refit")
+    return list(fitted.features)
 
 
 def file_split(cfg, pre: Preprocessor, path: str, dtype) -> Split:
@@ -212,7 +232,7 @@ def _targets(cfg, table: Table) -> list[str]:
         raise DataError(f"{cfg.where('data')}: data.target: name the target column (columns: {', '.join(table.columns)})")
     return [t] if isinstance(t, str) else list(t)
 
-def _prepare_memmap(cfg) -> PreparedData:
+def _prepare_memmap(cfg, fitted: Preprocessor | None = None) -> PreparedData:
     """``prepare`` for an .npy X with data.y_path: the same splits, labels and Preprocessor, but the
     training features stay on disk (a memmap.LazyRows) and the scaling is fitted from statistics
     streamed over the training rows."""
@@ -247,6 +267,12 @@ def _prepare_memmap(cfg) -> PreparedData:
         features = list(dcfg.features)
         cols = np.array([names.index(f) for f in features])
 
+    if fitted is not None:  # model.init_from reuses a run's features and scaling
+        features = _fitted_features(cfg, fitted, features)
+        if any(f not in names for f in features):
+            raise DataError(f"{display}: the run in model.init_from was trained on columns {', '.join(features)}; an "
+                            f".npy has columns x1..x{width}; set model.init_from.preprocessing: refit")
+        cols = np.array([names.index(f) for f in features])
     pre = Preprocessor(task=cfg.task, features=features, targets=[target], scaling=dcfg.scaling)
     labels = None
     if pre.task == "classification":
@@ -264,7 +290,10 @@ def _prepare_memmap(cfg) -> PreparedData:
         targets = np.ascontiguousarray(y2, dtype=dtype)
 
     train_rows, val_rows, test_rows = split_rows(cfg, n, labels, display)
-    pre.fit_scaling_from(column_stats(source, train_rows, cols, features))
+    if fitted is None:
+        pre.fit_scaling_from(column_stats(source, train_rows, cols, features))
+    else:
+        pre.scaling, pre.offset, pre.scale = fitted.scaling, list(fitted.offset), list(fitted.scale)
     offset, scale = np.asarray(pre.offset, np.float64), np.asarray(pre.scale, np.float64)
     train = Split(LazyRows(source, train_rows, cols, offset, scale, dtype), targets[train_rows])
 

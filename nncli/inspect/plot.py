@@ -16,24 +16,18 @@ install it.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-
-def _matplotlib():
-    from ..extras import require
-
-    require("matplotlib", "plot", "nncli plot")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    return Figure, FigureCanvasAgg
+from .figures import _matplotlib, _raw_points, _save
 
 
-def plot_run(run_dir: str | Path) -> list[Path]:
-    """Write the plots that fit this run; returns the paths written."""
+def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False) -> list[Path]:
+    """Write the plots that fit this run; returns the paths written.
+
+    Default: loss.png and decision.png or fit.png. network: network.png instead; evolution:
+    evolution.png and evolution.gif (needs snapshots.npz) instead; both: all three."""
     from ..api import load_run
 
     Figure, Canvas = _matplotlib()
@@ -42,6 +36,17 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     # Titles name the run by its directory: variants of one config (runs/act-tanh, runs/act-relu)
     # share config.name and would otherwise look alike.
     label = path.resolve().name
+    if network or evolution:
+        written = []
+        if evolution:  # checked first: it is the one that can refuse the run
+            from .evolution import write_evolution
+
+            written += write_evolution(run, path, Figure, Canvas)
+        if network:
+            from .network_plot import network_figure
+
+            written.insert(0, _save(network_figure(run, Figure), Canvas, path / "network.png"))
+        return written
     written = [_save(_loss_figure(run, Figure, label), Canvas, path / "loss.png")]
     pre = run.preprocessor
     if pre.task == "classification" and pre.n_inputs == 2 and not pre.categories:
@@ -67,16 +72,6 @@ def metric_floor(values) -> float:
     late = v[len(v) // 10:] if len(v) >= 10 else v
     lo = float(late.min())
     return min(0.98, lo - 0.05 * (1.02 - lo))
-
-
-def _save(fig, Canvas, target: Path) -> Path:
-    from ..run.files import write_bytes_atomic
-
-    Canvas(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    write_bytes_atomic(target, buf.getvalue())
-    return target
 
 
 def _loss_figure(run, Figure, label: str):
@@ -114,20 +109,6 @@ def _loss_figure(run, Figure, label: str):
         _legend_outside(ax2)
     fig.tight_layout()
     return fig
-
-
-def _raw_points(run):
-    """(X_raw, y) of the training and validation parts, regenerated from the config."""
-    from ..data.prepare import prepare
-
-    prepared = prepare(run.config)
-    pre = run.preprocessor
-    offset, scale = np.asarray(pre.offset), np.asarray(pre.scale)
-    parts = []
-    for label, split in (("train", prepared.train), ("validation", prepared.validation)):
-        if split is not None:
-            parts.append((label, np.asarray(split.X, np.float64) * scale + offset, split.y))
-    return parts
 
 
 def _decision_figure(run, Figure, label: str):
