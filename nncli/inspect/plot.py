@@ -56,6 +56,12 @@ def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False
     return written
 
 
+def run_label(run) -> str:
+    """How a picture names the run: its directory (variants of one config differ there), or the
+    config's name for a run not saved."""
+    return Path(run.path).resolve().name if getattr(run, "path", None) is not None else run.config.name
+
+
 def _legend_outside(ax, **kw):
     """The legend to the right of the axes, where it cannot cover a curve or a point."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
@@ -74,7 +80,8 @@ def metric_floor(values) -> float:
     return min(0.98, lo - 0.05 * (1.02 - lo))
 
 
-def _loss_figure(run, Figure, label: str):
+def _loss_figure(run, Figure, label: str | None = None):
+    label = label or run_label(run)
     cols = run.history.columns
     epochs = np.asarray(cols.get("epoch", []), dtype=float)
     metric = "accuracy" if run.task == "classification" else next(
@@ -111,7 +118,8 @@ def _loss_figure(run, Figure, label: str):
     return fig
 
 
-def _decision_figure(run, Figure, label: str):
+def _decision_figure(run, Figure, label: str | None = None):
+    label = label or run_label(run)
     parts = _raw_points(run)
     pre = run.preprocessor
     allX = np.vstack([X for _, X, _ in parts])
@@ -158,7 +166,8 @@ def _decision_figure(run, Figure, label: str):
     return fig
 
 
-def _fit_figure(run, Figure, label: str):
+def _fit_figure(run, Figure, label: str | None = None):
+    label = label or run_label(run)
     parts = _raw_points(run)
     pre = run.preprocessor
     allX = np.concatenate([X[:, 0] for _, X, _ in parts])
