@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from nncli.config import config_from_dict, load_config
 from nncli.data.preprocess import Preprocessor
-from nncli.data.tables import read_csv, read_csv_stream
+from nncli.data.csvread import read_csv, read_csv_stream
 from nncli.errors import NncliError
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("NNCLI_HYPOTHESIS_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])

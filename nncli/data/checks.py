@@ -13,6 +13,8 @@ import numpy as np
 
 from ..errors import DataError
 from .prepare import PreparedData, Split, class_weights, prepare
+from .preprocess import label_text
+from .tables import listing
 
 if TYPE_CHECKING:
     from .preprocess import Preprocessor
@@ -78,14 +80,14 @@ def check_against_data(cfg, prepared: PreparedData) -> None:
         k = len(pre.classes)
         if cfg.training.loss.name == "binary_crossentropy" and k != 2:
             errors.append(f"{cfg.where('training', 'loss')}: training.loss: binary_crossentropy needs exactly 2 classes, "
-                          f"the data has {k} ({', '.join(map(str, pre.classes))}); use cross_entropy with {k} softmax units")
+                          f"the data has {k} ({listing(label_text(c) for c in pre.classes)}); use cross_entropy with {k} softmax units")
         if cfg.training.loss.name == "cross_entropy" and units != k:
             errors.append(f"{where}: model.layers[{last}].units: the output layer has {units} units but the data has "
-                          f"{k} classes ({', '.join(map(str, pre.classes))}); set units: {k}")
+                          f"{k} classes ({listing(label_text(c) for c in pre.classes)}); set units: {k}")
     elif units != len(pre.targets):
         errors.append(f"{where}: model.layers[{last}].units: the output layer has {units} units but there "
                       f"{'is' if len(pre.targets) == 1 else 'are'} {len(pre.targets)} target column(s) "
-                      f"({', '.join(pre.targets)}); set units: {len(pre.targets)}")
+                      f"({listing(pre.targets)}); set units: {len(pre.targets)}")
     bs = cfg.training.batch_size
     n = len(prepared.train.X)
     # Only a batch size the config gives: the default (32) is capped at the training set.
