@@ -82,15 +82,14 @@ class _TimedLoss:
 
 def _trainer(job: jobs.Job, X, y):
     """A Trainer built as nncli.train builds it (config, preprocessing, seeded init)."""
-    from nncli.api import build_network, prepare_checked
+    from nncli.api import as_config, build_network, prepare_checked
     from nncli.seeding import Stream, rng
     from nncli.training import Trainer
 
-    cfg, prepared = prepare_checked(nncli_config(job), data=(X, y))
-    pre = prepared.preprocessor
-    net = build_network(cfg, pre.n_inputs, rng(cfg.seed, Stream.INIT))
-    n_classes = len(pre.classes) if pre.task == "classification" else None
-    return Trainer(cfg, net, prepared.train.X, prepared.train.y, n_classes=n_classes)
+    cfg = as_config(nncli_config(job))
+    checked = prepare_checked(cfg, data=(X, y))
+    net = build_network(cfg, checked.preprocessor.n_inputs, rng(cfg.seed, Stream.INIT))
+    return Trainer.from_prepared(cfg, net, checked)
 
 
 def profile_job(job: jobs.Job) -> dict:

