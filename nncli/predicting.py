@@ -98,8 +98,9 @@ def _csv_block(values: np.ndarray, fmt: str, first: np.ndarray | None = None) ->
 class _Writer:
     """Writes one chunk of predictions at a time in the chosen format."""
 
-    def __init__(self, fh, fmt: str, columns: list[str], run=None, proba: bool = False):
-        self.fh, self.fmt, self.columns = fh, fmt, columns
+    def __init__(self, fh, fmt: str, columns: list[str], run=None, proba: bool = False, keep: list[str] = ()):
+        self.fh, self.fmt, self.keep = fh, fmt, list(keep)
+        self.columns = self.keep + list(columns)
         self.first = True  # the header (or "[") goes out with the first chunk, once it succeeded
         self.predictor = _Predictor(run, proba) if run is not None else None
         self.label_cells = None
@@ -112,18 +113,31 @@ class _Writer:
 
     def chunk(self, run, table, proba: bool) -> None:
         buf = io.StringIO()  # the whole chunk is computed before any of it is written
+        if self.keep:
+            table.require(self.keep, "--keep", " — name columns of the input")
+        kept = [[_kept_value(table, k, r) for k in self.keep] for r in range(table.n_rows)] if self.keep else None
         if self.fmt == "csv":
             if self.first:
                 csv.writer(buf, lineterminator="\n").writerow(self.columns)
                 self.first = False
             idx, values = self.predictor(table)
             if idx is None:
-                buf.write(_csv_block(values, "%.8g"))
+                block = _csv_block(values, "%.8g")
             else:
-                buf.write(_csv_block(values, "%.6g", self.label_cells[idx]))
+                block = _csv_block(values, "%.6g", self.label_cells[idx])
+            if kept is not None:  # the kept cells, CSV-quoted, in front of each prediction line
+                cells = io.StringIO()
+                w = csv.writer(cells, lineterminator="\n")
+                lines = block.split("\n")
+                for k, line in zip(kept, lines):
+                    w.writerow(k + [None])
+                    cells.seek(cells.tell() - 1)  # drop the newline: the prediction line follows
+                    cells.write(line + "\n")
+                block = cells.getvalue()
+            buf.write(block)
         else:
-            for values in prediction_values(run, table, proba):
-                text = json.dumps(dict(zip(self.columns, values)))
+            for i, values in enumerate(prediction_values(run, table, proba)):
+                text = json.dumps(dict(zip(self.columns, (kept[i] if kept else []) + values)))
                 if self.fmt == "jsonl":
                     buf.write(text + "\n")
                 else:
@@ -134,6 +148,17 @@ class _Writer:
     def close(self) -> None:
         if self.fmt == "json":
             self.fh.write("[]\n" if self.first else "\n]\n")
+
+
+def _kept_value(table, column: str, row: int):
+    """A --keep cell as the input had it: text as text, an empty cell as "" (null in JSON)."""
+    if table.missing[column][row]:
+        return None
+    value = table.columns[column][row]
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return int(v) if v.is_integer() and abs(v) < 2**53 else v
+    return str(value)
 
 
 def _stdin_text():
@@ -151,13 +176,25 @@ def _decoded(chunks, display: str):
 
 
 def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str = "csv",
-                chunk_rows: int | None = CHUNK_ROWS) -> None:
+                chunk_rows: int | None = CHUNK_ROWS, keep: list[str] = ()) -> None:
+    """Predict every row of the CSV ``input`` (a path or "-"), writing ``keep`` input columns (for
+    joining back by key) then prediction_columns to ``out`` (stdout when None)."""
+    columns = prediction_columns(run, proba)
+    keep = list(dict.fromkeys(keep))
+    clash = [k for k in keep if k in columns]
+    if clash:
+        raise UsageError(f"--keep {clash[0]}: the output already has a column {clash[0]!r} (the prediction); "
+                         f"rename that input column to keep it")
+    if proba and run.preprocessor.task != "classification":
+        raise UsageError(f"--proba: this run is a regression (target {', '.join(run.preprocessor.targets)}); "
+                         f"probabilities exist only for classification runs — drop --proba")
     source = _stdin_text() if input == "-" else input
     display = "<stdin>" if input == "-" else input
-    chunks = _decoded(read_csv_chunks(source, display, chunk_rows, text_columns=set(run.preprocessor.categories)), display)
-    columns = prediction_columns(run, proba)
+    # kept columns that are not features stay text, exactly as typed (an id 007 stays 007)
+    text = set(run.preprocessor.categories) | (set(keep) - set(run.preprocessor.features))
+    chunks = _decoded(read_csv_chunks(source, display, chunk_rows, text_columns=text), display)
     if out is None:
-        writer = _Writer(sys.stdout, fmt, columns, run, proba)
+        writer = _Writer(sys.stdout, fmt, columns, run, proba, keep)
         for table in chunks:
             writer.chunk(run, table, proba)
             sys.stdout.flush()
@@ -174,7 +211,7 @@ def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str
         except OSError as exc:
             raise UsageError(f"{out}: cannot write ({exc.strerror}); check the folder exists and is writable") from None
         with fh:
-            writer = _Writer(fh, fmt, columns, run, proba)
+            writer = _Writer(fh, fmt, columns, run, proba, keep)
             for table in chunks:
                 writer.chunk(run, table, proba)
             writer.close()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, List, Literal, Optional
 
 import typer
 
@@ -17,14 +18,25 @@ def predict_command(
                                          "or - for stdin.")] = "-",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE",
                                                 help="Write to this file instead of stdout.")] = None,
-    proba: Annotated[bool, typer.Option("--proba", help="Add one probability column per class.")] = False,
+    proba: Annotated[bool, typer.Option("--proba", help="Add one probability column per class (proba_<class>); "
+                                        "classification runs only.")] = False,
+    keep: Annotated[List[str], typer.Option("--keep", metavar="COLUMN", help="Copy this input column into the "
+                                            "output, first, to join predictions back by key (repeatable).")] = [],
     fmt: Annotated[Literal["csv", "json", "jsonl"], typer.Option(
         "--format", "-f", help="csv (header + rows), json (one array of objects) or jsonl (one object per line).")] = "csv",
 ) -> None:
-    """Predict with a trained run; feature columns are found by name, other columns ignored."""
+    """Predict with a trained run; feature columns are found by name, other columns ignored.
+
+    Output columns: the --keep columns, then the prediction named after the target (one column per
+    target for several), then proba_<class> per class with --proba."""
     with reporting():
         from ..api import load_run
         from ..predicting import predict_csv
 
         run = load_run(run_dir)
-        predict_csv(run, input, out, proba=proba, fmt=fmt)
+        if input == "-" and sys.stdin is not None and sys.stdin.isatty():
+            # As cat and grep do: a forgotten INPUT on a terminal reads what is typed, so say so
+            # rather than wait in silence (piped input stays silent; `-` still works explicitly).
+            print("nncli predict: reading CSV rows from standard input (end with Ctrl-D; "
+                  "give INPUT to read a file)", file=sys.stderr, flush=True)
+        predict_csv(run, input, out, proba=proba, fmt=fmt, keep=keep)

@@ -68,6 +68,9 @@ def train_command(
             raise
         except RunDirError as exc:  # a bad --init-from run: name the flag as typed
             raise RunDirError(_shorthand(exc.message, shorthand)) from None
+        finally:
+            if hasattr(progress, "close"):  # the live display lets go before any message is printed
+                progress.close()
         if not quiet:
             if resume:  # say what this segment continued from and what it changed
                 seg = run.metrics["segments"][-1]

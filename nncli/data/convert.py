@@ -1,18 +1,20 @@
 """`nncli data convert`: a CSV to NumPy files, read once, in blocks of bytes (tables.read_csv_chunks).
 
-- OUT.npz: arrays X (float32, n_samples × n_features), y and features (the column names), for
-  data.path: OUT.npz (loaded into memory when training).
+- OUT.npz: arrays X (float32, n_samples × n_features), y, features (the column names) and target
+  (the target column's name, one string), for data.path: OUT.npz (loaded into memory when training).
 - OUT.npy: X alone, its rows written to the file block by block as they are read (the CSV is
   never whole in memory; the header, with the row count, is written last), plus the targets in a second .npy (default OUT.y.npy), for
   data.path: OUT.npy with data.y_path: OUT.y.npy — opened memory-mapped when training, so the data
-  may be larger than memory. Its columns are named x1..xN in the run (predict then wants those
-  column names).
+  may be larger than memory. The column and target names go beside them in OUT.names.json
+  ({"features": [...], "target": "..."}; JSON, not a pickled array), so a run trained from either
+  form names its features and target as the CSV did, and predicts on that CSV.
 
 Both files are written under temporary names and renamed into place when complete.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -25,6 +27,40 @@ from ..errors import DataError, UsageError
 #: Bytes of the .npy header written before the rows (its shape is filled in at the end): numpy
 #: reads any header length; 128 keeps the rows 64-byte aligned, as numpy's own files are.
 _NPY_HEADER = 128
+
+
+def names_path(npy: Path) -> Path:
+    """The names file beside an .npy of features: data.npy -> data.names.json."""
+    return npy.with_name(npy.stem + ".names.json")
+
+
+def stored_names(path: Path, width: int | None = None) -> tuple[list[str] | None, str | None]:
+    """The feature and target names nncli data convert kept with ``path``: for an .npz its arrays
+    'features' and 'target', for an .npy its names file. (None, None) for files without them
+    (saved by other tools); names that do not fit (``width`` columns) are a one-line DataError."""
+    features = target = None
+    if path.suffix.lower() == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            if "target" in z.files and z["target"].ndim == 1 and z["target"].size == 1 and z["target"].dtype.kind == "U":
+                target = str(z["target"][0])
+        return None, target
+    side = names_path(path)
+    if not side.is_file():
+        return None, None
+    try:
+        doc = json.loads(side.read_text(encoding="utf-8"))
+        features, target = doc["features"], doc.get("target")
+        ok = (isinstance(features, list) and all(isinstance(f, str) for f in features)
+              and (target is None or isinstance(target, str)))
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        ok = False
+    if not ok:
+        raise DataError(f"{side}: not a names file of nncli data convert ({{\"features\": [names], \"target\": name}}); "
+                        f"fix or delete it")
+    if width is not None and len(features) != width:
+        raise DataError(f"{side}: names {len(features)} features but {path} has {width} columns; "
+                        f"convert the CSV again or delete the names file")
+    return features, target
 
 
 class _Restart(Exception):
@@ -125,12 +161,14 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
             except _Restart:
                 continue
         X, y = X.done(), _targets(y.done())
-        write_bytes_atomic(dst_p, npz_bytes({"X": X, "y": y, "features": np.array(names)}))
+        write_bytes_atomic(dst_p, npz_bytes({"X": X, "y": y, "features": np.array(names),
+                                             "target": np.array([target])}))
         return [dst_p]
     y_p = Path(y_out) if y_out else dst_p.with_name(dst_p.stem + ".y.npy")
     if y_p.resolve() == dst_p.resolve():
         raise UsageError(f"{y_out}: the targets file must differ from the features file {dst}")
-    tx, ty = tmp(dst_p), tmp(y_p)
+    n_p = names_path(dst_p)
+    tx, ty, tn = tmp(dst_p), tmp(y_p), tmp(n_p)
     try:
         with open(tx, "wb") as fh:  # the rows go straight to disk; the header is written last
             for text_target in (False, True):  # again, the target as text, if it turned text after numbers
@@ -154,11 +192,13 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
             os.fsync(fh.fileno())
         with open(ty, "wb") as fh:
             np.lib.format.write_array(fh, _targets(y.done()), allow_pickle=False)
+        tn.write_text(json.dumps({"features": names, "target": target}, indent=1) + "\n", encoding="utf-8")
         os.replace(tx, dst_p)
         os.replace(ty, y_p)
-        return [dst_p, y_p]
+        os.replace(tn, n_p)
+        return [dst_p, y_p, n_p]
     finally:
-        for p in (tx, ty):
+        for p in (tx, ty, tn):
             if p.exists():
                 p.unlink()
 

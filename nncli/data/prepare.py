@@ -281,6 +281,8 @@ def _targets(cfg, table: Table) -> list[str]:
     if t is None:
         if "y" in table.columns and (table.path.startswith(("<", "generator")) or table.path.endswith((".npz", ".npy"))):
             return ["y"]
+        if table.path.endswith(".npz") and table.matrix_names is not None:  # the target name data convert kept
+            return [c for c in table.columns if c not in table.matrix_names]
         raise DataError(f"{cfg.where('data')}: data.target: name the target column (columns: {listing(table.columns)})")
     return [t] if isinstance(t, str) else list(t)
 
@@ -304,15 +306,18 @@ def _prepare_memmap(cfg, fitted: Preprocessor | None = None) -> PreparedData:
     if len(y) != n:
         raise DataError(f"{ydisplay}: has {len(y)} rows but {display} has {n}; they must match row for row")
 
-    names = [f"x{i + 1}" for i in range(width)]
-    target = dcfg.target if isinstance(dcfg.target, str) else "y"
+    from .convert import stored_names  # the names nncli data convert kept beside the .npy
+
+    kept, kept_target = stored_names(path, width)
+    names = kept or [f"x{i + 1}" for i in range(width)]
+    target = dcfg.target if isinstance(dcfg.target, str) else (kept_target or "y")
     cols = None
     features = names
     if dcfg.features is not None:
         unknown = [f for f in dcfg.features if f not in names]
         if unknown:
             raise DataError(f"{cfg.where('data', 'features')}: data.features: {listing(map(repr, unknown))} not in "
-                            f"{display} (an .npy has columns x1..x{width})")
+                            f"{display} (columns: {', '.join(names)})")
         features = list(dcfg.features)
         cols = np.array([names.index(f) for f in features])
 
@@ -387,11 +392,14 @@ def _read_numpy(cfg, path: Path, display: str) -> Table:
             raise DataError(f"{display}: an .npy file holds only features; set data.y_path to the targets .npy")
         raise DataError(f"{display}: an .npy file holds only features, and data.y_path belongs to data.path; "
                         f"give this file as an .npz with arrays X and y (numpy.savez(path, X=X, y=y)) or a CSV")
+    from .convert import stored_names
+
     X, y, names = read_npz_xy(path, display)
     if X.dtype.kind not in "fiub":
         raise DataError(f"{display}: X must be numeric, got dtype {X.dtype}")
+    target = cfg.data.target if cfg.data.target is not None else stored_names(path)[1]  # as data convert kept it
     return table_from_arrays(np.asarray(X) if X.dtype.kind == "f" else np.asarray(X, dtype=np.float64), np.asarray(y), display,
-                             cfg.data.target, names)
+                             target, names)
 
 
 def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:

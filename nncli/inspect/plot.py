@@ -33,6 +33,9 @@ def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False
     Figure, Canvas = _matplotlib()
     run = load_run(run_dir)
     path = Path(run_dir)
+    # Titles name the run by its directory: variants of one config (runs/act-tanh, runs/act-relu)
+    # share config.name and would otherwise look alike.
+    label = path.resolve().name
     if network or evolution:
         written = []
         if evolution:  # checked first: it is the one that can refuse the run
@@ -44,22 +47,47 @@ def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False
 
             written.insert(0, _save(network_figure(run, Figure), Canvas, path / "network.png"))
         return written
-    written = [_save(_loss_figure(run, Figure), Canvas, path / "loss.png")]
+    written = [_save(_loss_figure(run, Figure, label), Canvas, path / "loss.png")]
     pre = run.preprocessor
     if pre.task == "classification" and pre.n_inputs == 2 and not pre.categories:
-        written.append(_save(_decision_figure(run, Figure), Canvas, path / "decision.png"))
+        written.append(_save(_decision_figure(run, Figure, label), Canvas, path / "decision.png"))
     elif pre.task == "regression" and pre.n_inputs == 1 and len(pre.targets) == 1 and not pre.categories:
-        written.append(_save(_fit_figure(run, Figure), Canvas, path / "fit.png"))
+        written.append(_save(_fit_figure(run, Figure, label), Canvas, path / "fit.png"))
     return written
 
 
-def _loss_figure(run, Figure):
+def run_label(run) -> str:
+    """How a picture names the run: its directory (variants of one config differ there), or the
+    config's name for a run not saved."""
+    return Path(run.path).resolve().name if getattr(run, "path", None) is not None else run.config.name
+
+
+def _legend_outside(ax, **kw):
+    """The legend to the right of the axes, where it cannot cover a curve or a point."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
+
+
+def metric_floor(values) -> float:
+    """The lower y limit of an R² panel (≤ 0.98): the lowest value after the first tenth of the
+    epochs, less a margin. The first epochs' R² can be hugely negative; scaling the axis to them
+    (or to −1) flattens the part of the curve that matters into a line at the top."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0
+    late = v[len(v) // 10:] if len(v) >= 10 else v
+    lo = float(late.min())
+    return min(0.98, lo - 0.05 * (1.02 - lo))
+
+
+def _loss_figure(run, Figure, label: str | None = None):
+    label = label or run_label(run)
     cols = run.history.columns
     epochs = np.asarray(cols.get("epoch", []), dtype=float)
     metric = "accuracy" if run.task == "classification" else next(
         (m for m in ("r2", "mae", "mse") if f"train_{m}" in cols), None)
     panels = 2 if metric else 1
-    fig = Figure(figsize=(6 * panels, 4.2))
+    fig = Figure(figsize=(6.8 * panels, 4.2))
     ax = fig.add_subplot(1, panels, 1)
     ax.plot(epochs, cols["train_loss"], label="train", color="tab:blue")
     if "val_loss" in cols:
@@ -69,9 +97,9 @@ def _loss_figure(run, Figure):
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"loss ({run.config.training.loss.name})")
-    ax.set_title(f"{run.config.name}: loss")
+    ax.set_title(f"{label}: loss")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    _legend_outside(ax)
     if metric:
         ax2 = fig.add_subplot(1, panels, 2)
         ax2.plot(epochs, cols[f"train_{metric}"], label="train", color="tab:blue")
@@ -79,17 +107,19 @@ def _loss_figure(run, Figure):
             ax2.plot(epochs, cols[f"val_{metric}"], label="validation", color="tab:orange")
         ax2.set_xlabel("epoch")
         ax2.set_ylabel("R²" if metric == "r2" else metric)
-        ax2.set_title(f"{run.config.name}: {'R²' if metric == 'r2' else metric}")
-        if metric in ("accuracy", "r2"):
-            lo = min(0.0, np.nanmin(cols[f"train_{metric}"])) if metric == "r2" else 0.0
-            ax2.set_ylim(max(lo, -1.0), 1.02)
+        ax2.set_title(f"{label}: {'R²' if metric == 'r2' else metric}")
+        if metric == "accuracy":
+            ax2.set_ylim(0.0, 1.02)
+        elif metric == "r2":
+            ax2.set_ylim(min(metric_floor(cols[f"train_{metric}"]), metric_floor(cols.get(f"val_{metric}", [1.0]))), 1.02)
         ax2.grid(True, alpha=0.3)
-        ax2.legend()
+        _legend_outside(ax2)
     fig.tight_layout()
     return fig
 
 
-def _decision_figure(run, Figure):
+def _decision_figure(run, Figure, label: str | None = None):
+    label = label or run_label(run)
     parts = _raw_points(run)
     pre = run.preprocessor
     allX = np.vstack([X for _, X, _ in parts])
@@ -102,7 +132,7 @@ def _decision_figure(run, Figure):
     proba = run.predict_proba(np.column_stack([gx.ravel(), gy.ravel()]))
     k = proba.shape[1]
     cmap_name = "tab10" if k <= 10 else "tab20"
-    fig = Figure(figsize=(6.4, 5.6))
+    fig = Figure(figsize=(7.8, 5.6))
     ax = fig.add_subplot(1, 1, 1)
     import matplotlib
 
@@ -116,26 +146,28 @@ def _decision_figure(run, Figure):
     if k == 2:  # the p = 0.5 boundary as a line
         ax.contour(gx, gy, proba[:, 1].reshape(g, g), levels=[0.5], colors="k", linewidths=1)
     names = [str(c) for c in pre.classes]
-    for label, X, y in parts:
-        marker = "o" if label == "train" else "^"
+    for part, X, y in parts:
+        marker = "o" if part == "train" else "^"
         for c in range(k):
             sel = y == c
             if sel.any():
                 ax.scatter(X[sel, 0], X[sel, 1], s=18 if len(X) > 50 else 60, marker=marker, color=colors[c],
                            edgecolors="k", linewidths=0.5,
-                           label=f"{names[c]} ({label})" if len(parts) > 1 else names[c])
+                           label=f"{names[c]} ({part})" if len(parts) > 1 else names[c])
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel(pre.features[0])
     ax.set_ylabel(pre.features[1])
-    acc = run.metrics.get("train", {}).get("accuracy")
-    ax.set_title(f"{run.config.name}: decision regions" + (f" (train accuracy {acc:.3f})" if acc is not None else ""))
-    ax.legend(loc="best", fontsize="small", framealpha=0.8)
+    which = "validation" if "accuracy" in run.metrics.get("validation", {}) else "train"
+    acc = run.metrics.get(which, {}).get("accuracy")
+    ax.set_title(f"{label}: decision regions" + (f" ({which} accuracy {acc:.3f})" if acc is not None else ""))
+    _legend_outside(ax, fontsize="small")
     fig.tight_layout()
     return fig
 
 
-def _fit_figure(run, Figure):
+def _fit_figure(run, Figure, label: str | None = None):
+    label = label or run_label(run)
     parts = _raw_points(run)
     pre = run.preprocessor
     allX = np.concatenate([X[:, 0] for _, X, _ in parts])
@@ -143,18 +175,18 @@ def _fit_figure(run, Figure):
     pad = 0.05 * max(hi - lo, 1e-9)
     grid = np.linspace(lo - pad, hi + pad, 400)
     pred = run.predict(grid[:, None])[:, 0]
-    fig = Figure(figsize=(6.4, 4.8))
+    fig = Figure(figsize=(7.8, 4.8))
     ax = fig.add_subplot(1, 1, 1)
     colors = {"train": "tab:blue", "validation": "tab:orange"}
-    for label, X, y in parts:
-        ax.scatter(X[:, 0], np.asarray(y)[:, 0], s=10, alpha=0.6, color=colors[label], label=f"{label} data")
+    for part, X, y in parts:
+        ax.scatter(X[:, 0], np.asarray(y)[:, 0], s=10, alpha=0.6, color=colors[part], label=f"{part} data")
     ax.plot(grid, pred, color="k", linewidth=2, label="network ŷ(x)")
     ax.set_xlabel(pre.features[0])
     ax.set_ylabel(pre.targets[0])
     r2 = run.metrics.get("validation", run.metrics.get("train", {})).get("r2")
     which = "validation" if "validation" in run.metrics else "train"
-    ax.set_title(f"{run.config.name}: learned curve" + (f" ({which} R² {r2:.4f})" if r2 is not None else ""))
+    ax.set_title(f"{label}: learned curve" + (f" ({which} R² {r2:.4f})" if r2 is not None else ""))
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    _legend_outside(ax)
     fig.tight_layout()
     return fig
