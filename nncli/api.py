@@ -28,6 +28,8 @@ from .training import Callback, History, Trainer, make_loss
 class Run:
     """A trained network with its preprocessing: predict from raw features."""
 
+    replaced: str | None = None  # what train() replaced at the run's path ("the previous run at ...")
+
     def __init__(self, config: Config, network: Network, preprocessor: Preprocessor, history: History,
                  metrics: dict, path: Path | None = None, seconds: float = 0.0):
         self.config, self.network, self.preprocessor = config, network, preprocessor
@@ -112,11 +114,12 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
         store.train_unsaved(trainer, handle_signals=handle_signals)
         return _result(cfg, trainer, checked, None, None)
     out_dir = Path(out) if out not in (None, True) else cfg.output_dir()
-    with store.writing(out_dir) as writer:
+    with store.writing(out_dir, store.inputs_of(cfg)) as writer:
         resumed_from = writer.start(trainer, resume_from_checkpoint=resume)
         writer.train(trainer, handle_signals=handle_signals)
         run = _result(cfg, trainer, checked, out_dir, resumed_from)
         writer.publish(cfg, run.network, run.preprocessor, run.history, run.metrics)
+    run.replaced = writer.replaced
     return run
 
 
