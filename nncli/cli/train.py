@@ -58,6 +58,8 @@ def train_command(
             raise
         if not quiet:
             print_summary(run)
+            if run.replaced:
+                print(f"replaced {run.replaced}")
 
 
 def resume_command(config: Path, out: Optional[Path]) -> str:

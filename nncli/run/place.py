@@ -182,9 +182,14 @@ def output_path(out: str | Path, protect: tuple[Path, ...] = ()) -> Path:
             raise UsageError(f"{text}: no user {user!r} to expand ~{user} for; give the output path in full")
         text = expanded
     path = Path(text)
+    if text.strip("/") == "":
+        raise UsageError(f"{text}: is the root folder; give the run directory its own name, e.g. --out runs/NAME")
     if path.name in ("", ".", "..") or text.rstrip("/").endswith(("/.", "/..")) or text.rstrip("/") in (".", ".."):
         raise UsageError(f"{text}: names a folder by '.' or '..'; give the run directory its own name, "
                          f"e.g. --out runs/NAME")
+    if len(os.fsencode(f".{path.name}.partial")) > 255:
+        raise UsageError(f"{text[:60]}...: the name is too long for the folders nncli keeps beside it "
+                         f"(.NAME.partial); use a name under 240 bytes")
     try:
         real = path.parent.resolve() / path.name
         cwd = Path.cwd().resolve()
