@@ -102,6 +102,15 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
     tx, ty = tmp(dst_p), tmp(y_p)
     try:
         X = np.lib.format.open_memmap(tx, mode="w+", dtype=dtype, shape=(n, len(names)))
+        del X  # a sparse file: writing through the map on a full disk would die of SIGBUS, so
+        with open(tx, "r+b") as fh:  # reserve every block first (ENOSPC here is an OSError)
+            try:
+                os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(dst_p)) from None
+            except AttributeError:  # no posix_fallocate on this platform
+                pass
+        X = np.lib.format.open_memmap(tx, mode="r+")
         y = np.empty(n, ydtype)  # targets are one value per row: small beside X
         fill(X, y)
         X.flush()

@@ -150,10 +150,11 @@ def locked(out: Path):
             break
         fh.close()  # the holder released and removed it meanwhile: lock the new one
     try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+        try:  # unbuffered, so a full disk fails here (naming the file), not later in close()
+            os.ftruncate(fh.fileno(), 0)
+            os.pwrite(fh.fileno(), f"pid {os.getpid()}".encode(), 0)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         yield
     finally:
         try:
@@ -212,11 +213,13 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         step(f"rename {path.name}")
         os.replace(tmp, path)
         fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
         try:
             tmp.unlink()
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: name it
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 

@@ -152,16 +152,25 @@ def recover(out: Path) -> list[str]:
         if os.path.lexists(p):
             remove_owned(p)
             done.append(f"removed the leftover {p.name}")
-    if staging.is_symlink() or (staging.exists() and not staging.is_dir()):
-        return done  # not nncli's: the next training refuses it with a line
-    if staging.is_dir():
-        has_checkpoint = any((staging / n).exists() for n in (CHECKPOINT_ARRAYS, CHECKPOINT_META))
-        mark, current = read_marker(staging), read_marker(out) if out.is_dir() else None
-        published = mark is not None and current is not None and mark.get("id") == current.get("id")
-        if not has_checkpoint or published:
-            remove_owned(staging)
-            done.append(f"removed the leftover {staging.name}")
+    if drop_staging_without_checkpoint(out, also_published=True):
+        done.append(f"removed the leftover {staging.name}")
     return done
+
+
+def drop_staging_without_checkpoint(out: Path, also_published: bool = False) -> bool:
+    """Remove .X.partial when it holds no checkpoint (nothing to resume) or, with
+    ``also_published``, when its id is that of the run at X (its training was published).
+    A symlink or file there is left alone: the next training refuses it with a line."""
+    staging = staging_dir(out)
+    if staging.is_symlink() or not staging.is_dir():
+        return False
+    has_checkpoint = any((staging / n).exists() for n in (CHECKPOINT_ARRAYS, CHECKPOINT_META))
+    mark, current = read_marker(staging), read_marker(out) if out.is_dir() else None
+    published = also_published and mark is not None and current is not None and mark.get("id") == current.get("id")
+    if has_checkpoint and not published:
+        return False
+    remove_owned(staging)
+    return True
 
 
 # ---------------------------------------------------------------- where a run may go

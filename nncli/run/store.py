@@ -132,7 +132,16 @@ def writing(out: Path, protect: tuple[Path, ...] = ()) -> Iterator[RunWriter]:
     with files.locked(out):
         place.recover(out)
         place.output_path(out, protect)  # again: recovery may have put a run back
-        yield RunWriter(out)
+        try:
+            yield RunWriter(out)
+        except BaseException:
+            # a failure before or while publishing: a staging folder without a checkpoint holds
+            # nothing to resume from, so it goes (the same rule recover() applies after a kill)
+            try:
+                place.drop_staging_without_checkpoint(out)
+            except (OSError, UsageError):
+                pass
+            raise
 
 
 def inputs_of(cfg) -> tuple[Path, ...]:
