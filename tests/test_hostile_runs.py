@@ -388,3 +388,134 @@ def test_the_strict_model_rejects_what_the_field_checks_let_through(tmp_path, ba
     d["fill"] = {"x1": float("nan")}
     with pytest.raises(RunDirError, match=r"p\.json: fill: expected a mapping feature -> finite number"):
         check_preprocessing(d, Path("p.json"), run.config)
+
+
+# ---------------------------------------------------------------- every operating-system error is one line
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or sys.platform != "linux",
+                                reason="mounting a small tmpfs needs root on Linux (CI runs as root)")
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A 1 MiB tmpfs at tmp_path/mnt (root only), unmounted afterwards."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def _fill(mnt: Path, leave_kib: int) -> None:
+    st = os.statvfs(mnt)
+    free = st.f_bavail * st.f_frsize
+    with open(mnt / "filler", "wb") as fh:
+        fh.write(b"\0" * max(0, free - leave_kib * 1024))
+
+
+@needs_root
+def test_disk_full_while_publishing_keeps_the_previous_run(proj, tmpfs):
+    r = run_cli("train", "configs/xor.yaml", "--out", tmpfs / "run", *FAST, cwd=proj)
+    assert r.returncode == 0, r.stderr
+    before = snapshot(tmpfs / "run")
+    _fill(tmpfs, 0)
+    r = run_cli("train", "configs/xor.yaml", "--out", tmpfs / "run", "--epochs", "3", "--quiet", cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert re.fullmatch(r".*: No space left on device \[ENOSPC\] — the disk is full; free some space or write elsewhere",
+                        one_line(r))
+    assert sorted(os.listdir(tmpfs)) == ["filler", "run"] and snapshot(tmpfs / "run") == before
+    (tmpfs / "filler").unlink()
+    assert run_cli("predict", tmpfs / "run", "datasets/xor.csv", cwd=proj).returncode == 0
+
+
+@needs_root
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_disk_full_while_converting_leaves_no_temporaries(tmp_path, tmpfs, suffix):
+    rows = "\n".join(f"{i % 7},{i % 11},{i % 13},{i % 2}" for i in range(60_000))
+    (tmp_path / "big.csv").write_text("a,b,c,y\n" + rows + "\n")
+    r = run_cli("data", "convert", tmp_path / "big.csv", tmpfs / f"big{suffix}", "--target", "y")
+    assert r.returncode == 2 and r.returncode != -7, r.stderr  # -7: SIGBUS
+    assert re.fullmatch(r".*big\..*np[yz]: No space left on device \[ENOSPC\] — .*", one_line(r)), r.stderr
+    assert os.listdir(tmpfs) == []
+
+
+@needs_root
+def test_a_mount_point_as_output_is_refused_before_it_is_busy(proj, tmpfs):
+    before = snapshot(proj)
+    r = run_cli("train", "configs/xor.yaml", "--out", tmpfs, *FAST, cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert re.fullmatch(r".*mnt: is a mount point, which nncli cannot replace by renaming; .*--out .*mnt/run", one_line(r))
+    assert snapshot(proj) == before
+
+
+@needs_root
+def test_a_read_only_file_system_is_one_line(proj, tmpfs):
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    r = run_cli("train", "configs/xor.yaml", "--out", tmpfs / "runs/x", *FAST, cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert "Read-only file system" in one_line(r) and os.listdir(tmpfs) == []
+
+
+def _loop(p):
+    os.symlink(p / "l2", p / "l1")
+    os.symlink(p / "l1", p / "l2")
+    return str(p / "l1")
+
+
+OS_CASES = [
+    ("config_is_a_folder", lambda p: ["train", "configs"], r"configs: .*"),
+    ("config_symlink_loop", lambda p: ["train", _loop(p)], r".*l1: .*"),
+    ("config_dangling_symlink", lambda p: (os.symlink(p / "gone.yaml", p / "c.yaml"), ["train", "c.yaml"])[1], r"c\.yaml: .*"),
+    ("config_name_too_long", lambda p: ["train", "c" * 300 + ".yaml"], r"c+\.yaml: .*"),
+    ("config_tilde_no_user", lambda p: ["train", "~nosuchuser_nncli/x.yaml"], r"~nosuchuser_nncli/x\.yaml: .*"),
+    ("predict_run_is_a_file", lambda p: ["predict", "configs/xor.yaml", "datasets/xor.csv"], r"configs/xor\.yaml: not a directory; .*"),
+    ("predict_run_symlink_loop", lambda p: ["predict", _loop(p), "datasets/xor.csv"], r".*l1.*"),
+    ("predict_run_name_too_long", lambda p: ["predict", "r" * 300, "datasets/xor.csv"], r"r+: .*"),
+    ("convert_output_in_a_file", lambda p: ["data", "convert", "datasets/xor.csv", "configs/xor.yaml/x.npz", "--target", "y"],
+     r".*configs/xor\.yaml.*"),
+]
+
+
+@pytest.mark.parametrize("name,args,pattern", OS_CASES, ids=[c[0] for c in OS_CASES])
+def test_an_os_error_is_one_line_and_touches_nothing(proj, name, args, pattern):
+    argv = args(proj)
+    before = snapshot(proj)
+    r = run_cli(*argv, cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert re.fullmatch(pattern, one_line(r)), one_line(r)
+    assert snapshot(proj) == before
+
+
+def test_nul_in_a_data_path_is_one_line(proj):
+    (proj / "configs/xor.yaml").write_text(XOR.replace("path: ../datasets/xor.csv", 'path: "../datasets/x\\0.csv"'))
+    before = snapshot(proj)
+    r = run_cli("train", "configs/xor.yaml", *FAST, cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert "NUL" in one_line(r) or "null" in one_line(r).lower()
+    assert snapshot(proj) == before
+
+
+def test_an_ascii_terminal_gets_escapes_not_a_traceback(proj):
+    env = {"PYTHONIOENCODING": "ascii"}
+    _precious(proj)
+    r = run_cli("train", "configs/xor.yaml", "--out", "precious", *FAST, cwd=proj, env=env)
+    assert r.returncode == 2 and "\\u2014" in one_line(r), r.stderr  # the em dash, escaped
+    r = run_cli("train", "configs/xor.yaml", "--out", "runs/x", "--epochs", "2", cwd=proj, env=env)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr  # the sparkline, escaped
+    r = run_cli("predict", "runs/x", "datasets/xor.csv", cwd=proj, env=env)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("code,fix", [
+    (errno.ENOSPC, "the disk is full"), (errno.EACCES, "permission denied"), (errno.EPERM, "not permitted"),
+    (errno.EBUSY, "busy"), (errno.ENAMETOOLONG, "shorter path"), (errno.ELOOP, "symbolic links"),
+    (errno.EROFS, "read-only"), (errno.EISDIR, "a folder where a file is expected"), (errno.ENOTDIR, "not a folder"),
+    (errno.EDQUOT, "quota"), (errno.EIO, "check the disk"), (errno.EXDEV, "one file system"),
+])
+def test_each_errno_gets_the_path_and_a_fix(code, fix):
+    from nncli.cli.common import os_error_line
+
+    line = os_error_line(OSError(code, os.strerror(code), "runs/x/weights.npz"))
+    assert line.startswith(f"runs/x/weights.npz: {os.strerror(code)} [{errno.errorcode[code]}] — ") and fix in line
+    assert "\n" not in line

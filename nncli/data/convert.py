@@ -13,6 +13,7 @@ Both files are written under temporary names and renamed into place when complet
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -115,8 +116,13 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
         fill(X, y)
         X.flush()
         del X
-        with open(ty, "wb") as fh:
-            np.lib.format.write_array(fh, y, allow_pickle=False)
+        buf = io.BytesIO()  # numpy's own file writes report a full disk without an errno
+        np.lib.format.write_array(buf, y, allow_pickle=False)
+        try:
+            with open(ty, "wb") as fh:
+                fh.write(buf.getbuffer())
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(y_p)) from None
         os.replace(tx, dst_p)
         os.replace(ty, y_p)
         written = [dst_p, y_p]

@@ -117,8 +117,12 @@ def publish(new: Path, out: Path) -> None:
     old = old_dir(out)
     step(f"rename {out.name}")
     os.rename(out, old)
-    step(f"rename {new.name}")
-    os.rename(new, out)
+    try:
+        step(f"rename {new.name}")
+        os.rename(new, out)
+    except BaseException:  # the previous run goes back; a killed process leaves this to recover()
+        os.rename(old, out)
+        raise
     fsync_dir(out.parent)
     remove_owned(old)
 
@@ -224,6 +228,9 @@ def output_path(out: str | Path, protect: tuple[Path, ...] = ()) -> Path:
     try:
         if not path.exists():
             return path
+        if os.path.ismount(path):
+            raise UsageError(f"{text}: is a mount point, which nncli cannot replace by renaming; give a "
+                             f"folder inside it, e.g. --out {text.rstrip('/')}/run")
         if not path.is_dir():
             raise UsageError(f"{text}: exists and is not a directory; choose another output with --out")
         kind = ownership(path)
