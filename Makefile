@@ -22,11 +22,13 @@ demo: $(VENV)/.base
 test: $(VENV)/.test
 	$(PY) -m pytest
 
-# Benchmark peers are optional: scikit-learn comes with the bench extra; for PyTorch install the
-# CPU build by hand: $(PY) -m pip install torch==2.13.0
+# Benchmark peers are optional: scikit-learn and pandas come with the bench extra; for PyTorch install
+# the CPU build by hand: $(PY) -m pip install torch==2.13.0
+# Options go through BENCH_ARGS, e.g. make bench BENCH_ARGS='--e2e-only --quick' (see benchmarks/README.md).
+BENCH_ARGS ?=
 bench: $(VENV)/.base
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[bench]'
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf runs .pytest_cache

@@ -177,17 +177,18 @@ def run_torch(job: Job, X: np.ndarray, y: np.ndarray) -> Result:
     return Result("torch", seconds=secs, wall=time.perf_counter() - t_wall, loss=epoch_loss)
 
 
-RELU_FAMILY = {"relu", "leaky_relu", "elu", "gelu", "silu"}
-
-
 def _init_like_nncli(torch, job: Job, linears: list) -> None:
-    """Use nncli's default initialisation (nncli/nn/initializers.py) instead of torch's, so the
-    final-loss comparison measures the implementations, not init schemes: He-uniform for ReLU-family
-    layers, Glorot-uniform otherwise, zero biases."""
+    """Use nncli's default initialisation (each activation's default_initializer in
+    nncli/nn/activations.py) instead of torch's, so the final-loss comparison measures the
+    implementations, not init schemes: He-uniform for ReLU-family layers, Glorot-uniform otherwise,
+    zero biases."""
+    from nncli.nn import activations
+
     with torch.no_grad():
         for lin, (_, act) in zip(linears, job.layers):
             fan_out, fan_in = lin.weight.shape
-            limit = (6.0 / fan_in) ** 0.5 if act in RELU_FAMILY else (6.0 / (fan_in + fan_out)) ** 0.5
+            he = activations.REGISTRY.get(act).default_initializer == "he_uniform"
+            limit = (6.0 / fan_in) ** 0.5 if he else (6.0 / (fan_in + fan_out)) ** 0.5
             lin.weight.uniform_(-limit, limit)
             lin.bias.zero_()
 

@@ -83,7 +83,21 @@ def regression(n_samples: int = 50000, epochs: int = 5) -> Job:
     )
 
 
-JOBS = {"big": big, "small": small, "regression": regression}
+def tanh(n_samples: int = 20000, epochs: int = 5) -> Job:
+    """A deeper tanh net with small batches: per-step overhead (Python, elementwise passes) counts."""
+    return Job(
+        name="tanh",
+        n_samples=n_samples,
+        n_features=64,
+        layers=((128, "tanh"), (128, "tanh"), (128, "tanh"), (5, "softmax")),
+        loss="cross_entropy",
+        optimizer={"name": "adam", "learning_rate": 1e-3},
+        epochs=epochs,
+        batch_size=64,
+    )
+
+
+JOBS = {"big": big, "small": small, "regression": regression, "tanh": tanh}
 
 
 def make_data(job: Job) -> tuple[np.ndarray, np.ndarray]:

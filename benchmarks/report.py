@@ -76,7 +76,7 @@ class Printer:
 
         if cell == "PASS":
             return Text(cell, style="bold green")
-        if cell == "FAIL":
+        if cell in ("FAIL", "MISS"):
             return Text(cell, style="bold red")
         if cell.startswith("skipped"):
             return Text(cell, style="dim")

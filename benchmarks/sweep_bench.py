@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nncli.sweep import core as sw  # noqa: E402
+import nncli.sweep as sw  # noqa: E402
 
 BASE = """\
 name: bench

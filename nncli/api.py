@@ -106,10 +106,7 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
     cfg = as_config(config, overrides)
     checked = prepare_checked(cfg, data)
     network = build_network(cfg, checked.preprocessor.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
-    validation = (checked.validation.X, checked.validation.y) if checked.validation is not None else None
-    trainer = Trainer(cfg, network, checked.train.X, checked.train.y, validation=validation,
-                      class_weights=checked.class_weights, callbacks=list(callbacks or []),
-                      n_classes=checked.n_classes)
+    trainer = Trainer.from_prepared(cfg, network, checked, callbacks=list(callbacks or []))
     if out is False:
         store.train_unsaved(trainer, handle_signals=handle_signals)
         return _result(cfg, trainer, checked, None, None)

@@ -89,6 +89,10 @@ class Trainer:
 
     X (n_samples, n_inputs) float; y int class indices (n_samples,) or float (n_samples, n_outputs).
     ``class_weights`` (n_classes,) turns into per-sample weights for the loss.
+
+    ``step()`` is one whole training step on one batch; ``run()`` is the loop around it (epochs,
+    shuffling, metrics, callbacks, stopping, the state a checkpoint needs). `nncli explain` and
+    `nncli gradcheck` call the same ``step()`` / ``forward_loss()`` / ``backward()``.
     """
 
     def __init__(self, cfg, network: Network, X, y, *, validation=None, class_weights=None,
@@ -126,32 +130,128 @@ class Trainer:
         self._es = es
         n = len(X)
         self.batch_size = cfg.training.batch_size_for(n)
+        self.n_batches = math.ceil(n / self.batch_size)
         self._restored_preds = None  # partial_preds of a restored checkpoint, put back by run()
         self._partial_preds = None  # outputs of the batches done when a stop signal ended an epoch early
+        # What every step reuses, so a step allocates no array: targets converted once, the
+        # per-sample weights, ∂L/∂(output) per batch size, the penalty scratch, the weights' views.
+        self.targets = self.loss.prepare_targets(y, network.dtype)
+        self.sample_weights = None if self.class_weights is None else self.class_weights[y]
+        tr = cfg.training
+        nw = network.n_weights
+        self._l1, self._l2x2, self._clip = tr.l1, 2.0 * tr.l2, tr.clip_norm
+        self._penalty_tmp = np.empty(nw, network.dtype) if (tr.l1 or tr.l2) else None
+        self._weights, self._weight_grads = network.params[:nw], network.grads[:nw]
+        self._deltas: dict[int, np.ndarray] = {}
+        self.output: np.ndarray | None = None  # the network output of the last forward_loss (a reused buffer)
+        self.delta: np.ndarray | None = None  # its ∂L/∂(output), or ∂L/∂z of the output layer when fused
+        self.grad_norm: float | None = None  # ‖g‖ measured by the last regularize() (with clip_norm only)
+
+    @classmethod
+    def from_prepared(cls, cfg, network: Network, checked, *, callbacks: list[Callback] | None = None) -> "Trainer":
+        """The trainer `nncli train` uses for checked data (data.checks.CheckedData): its training
+        split, validation split, class count and class weights."""
+        validation = (checked.validation.X, checked.validation.y) if checked.validation is not None else None
+        return cls(cfg, network, checked.train.X, checked.train.y, validation=validation,
+                   class_weights=checked.class_weights, callbacks=callbacks, n_classes=checked.n_classes)
+
+    # ------------------------------------------------------------------ one step
+    def forward_loss(self, X_batch: np.ndarray, y_batch: np.ndarray, sample_weights: np.ndarray | None = None,
+                     *, training: bool = True) -> np.float64:
+        """Forward pass of X_batch (n, n_inputs) and the loss against y_batch (prepared targets, as
+        ``self.targets``), with optional per-sample weights (n,). Returns the batch's loss sum
+        (float64); leaves the output (n, n_outputs) in ``self.output`` and ∂L/∂(output) of the batch
+        mean in ``self.delta`` (∂L/∂z when the loss is fused with the output activation)."""
+        out = self.network.forward(X_batch, training=training)
+        n = out.shape[0]
+        delta = self._deltas.get(n)
+        if delta is None:
+            delta = self._deltas[n] = np.empty_like(out)
+        self.output, self.delta = out, delta
+        return self.loss(out, y_batch, delta, sample_weights, self.network.output_activation)
+
+    def backward(self) -> None:
+        """Backpropagate ``self.delta``: fills network.grads with ∂L/∂θ of the data loss."""
+        self.network.backward(self.delta, fused=self.fused)
+
+    def regularize(self) -> None:
+        """Turn the data loss's gradient into the one the optimizer takes: + 2λ₂·w (L2) and
+        + λ₁·sign(w) (L1) on the weights (not biases), then the global norm clipped to clip_norm."""
+        grads = self.network.grads
+        tmp = self._penalty_tmp
+        if tmp is not None:
+            if self._l2x2:  # ∂(λ·Σw²)/∂w = 2λw
+                np.multiply(self._weights, self._l2x2, out=tmp)
+                self._weight_grads += tmp
+            if self._l1:  # ∂(λ·Σ|w|)/∂w = λ·sign(w)
+                np.sign(self._weights, out=tmp)
+                tmp *= self._l1
+                self._weight_grads += tmp
+        clip = self._clip
+        if clip is not None:
+            norm = math.sqrt(float(np.dot(grads, grads)))
+            if not math.isfinite(norm):  # Σg² overflowed float32: measure in float64
+                norm = float(np.linalg.norm(grads.astype(np.float64)))
+            self.grad_norm = norm
+            if norm > clip:
+                grads *= clip / norm
+
+    def step(self, X_batch: np.ndarray, y_batch: np.ndarray, sample_weights: np.ndarray | None = None,
+             watch=None) -> np.float64:
+        """One whole training step on one batch: forward (training mode: dropout on), loss, backward,
+        L1/L2 penalties, clipping, optimizer update. Shapes as in ``forward_loss``; returns the
+        batch's loss sum (float64). Raises DivergedError, before any update, if the loss is not finite.
+
+        ``watch(stage)``, when given, is called with "backward" (network.grads hold the data loss's
+        gradient) and "regularized" (they hold what the optimizer is about to use): how `nncli
+        explain` records a step without taking it differently."""
+        loss = self.forward_loss(X_batch, y_batch, sample_weights)
+        if not math.isfinite(loss):
+            raise DivergedError(self._diverged(f"the loss became {float(loss)}", self.epoch, self.step_in_epoch,
+                                               self.n_batches, self.optimizer.learning_rate))
+        self.backward()
+        if watch is not None:
+            watch("backward")
+        self.regularize()
+        if watch is not None:
+            watch("regularized")
+        self.optimizer.step(self.network.params, self.network.grads)
+        return loss
+
+    def first_rows(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The first k training rows in file order, as ``step()`` takes a batch: X (k, n_inputs)
+        contiguous, prepared targets, per-sample weights or None (memory-mapped data read here)."""
+        X = self.X[:k] if isinstance(self.X, np.ndarray) else self.X.rows(np.arange(k))
+        w = None if self.sample_weights is None else self.sample_weights[:k]
+        return np.ascontiguousarray(X), self.targets[:k], w
+
+    def start_epoch(self) -> float:
+        """Set the optimizer's learning rate for the current epoch (``self.epoch``) and return it."""
+        lr = self.schedule.lr(self.epoch)
+        self.optimizer.learning_rate = lr
+        return lr
 
     # ------------------------------------------------------------------ the loop
-    def run(self) -> History:
+    def run(self, max_steps: int | None = None) -> History:
+        """Train until the configured epochs are done, early stopping says stop, a stop signal
+        arrives, or (when given) ``max_steps`` steps have been taken by this call. Stopping inside an
+        epoch leaves the trainer where ``state()`` can save it and a later ``run()`` continues."""
         # Overflow on the way to a divergence is reported once, as DivergedError, not as warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._run()
+            return self._run(max_steps)
 
-    def _run(self) -> History:
+    def _run(self, max_steps: int | None) -> History:
         for cb in self.callbacks:
             cb.on_train_begin(self)
         cfg, net = self.cfg, self.network
-        X, y = self.X, self.y
+        X = self.X
         n = len(X)
         bs = self.batch_size
-        n_batches = math.ceil(n / bs)
-        self.n_batches = n_batches
+        n_batches = self.n_batches
         classification = cfg.task == "classification"
         tr = cfg.training
-        nw = net.n_weights
-        penalty_tmp = np.empty(nw, net.dtype) if (tr.l1 or tr.l2) else None
-        deltas: dict[int, np.ndarray] = {}
         shuffle = tr.shuffle
-        sample_w = None if self.class_weights is None else self.class_weights[y]
-        y = self.loss.prepare_targets(y, net.dtype)  # converted once, not per batch
+        y, sample_w = self.targets, self.sample_weights
         lazy = not isinstance(X, np.ndarray)  # LazyRows (memory-mapped .npy): gather each batch, no copy
         # Shuffled in-memory data: each batch's rows are gathered into a reused buffer that is still
         # in cache for the first matrix product. Measured against shuffling the whole array into a
@@ -164,25 +264,17 @@ class Trainer:
         # (as Keras does): no second pass over the data, one copy per batch.
         track_preds = bool(self.metric_names)
         preds = np.empty((n, net.n_outputs), net.dtype) if track_preds else None
-        fused, out_act = self.fused, net.output_activation
-        loss_fn = self.loss
-        opt = self.optimizer
-        params, grads = net.params, net.grads
-        clip = tr.clip_norm
+        out_act = net.output_activation
+        params = net.params
+        step = self.step
+        steps_left = math.inf if max_steps is None else max_steps
         t_start = time.perf_counter()
-        while self.epoch < tr.epochs:
+        while self.epoch < tr.epochs and steps_left > 0:
             epoch = self.epoch
-            lr = self.schedule.lr(epoch)
-            opt.learning_rate = lr
+            lr = self.start_epoch()
             t0 = time.perf_counter()
-            if self.step_in_epoch == 0:
-                self._epoch_start_shuffle_state = self.shuffle_rng.bit_generator.state
-                self._loss_sum, self._seen = np.float64(0), 0
-                self._epoch_seconds = 0.0
-            else:  # resuming mid-epoch: replay this epoch's permutation from its saved state
-                self.shuffle_rng.bit_generator.state = self._epoch_start_shuffle_state
+            order = self._begin_epoch(n)
             if shuffle:
-                order = self.shuffle_rng.permutation(n)
                 if lazy:  # each batch's rows ascending, so a batch reads the file forward
                     for s0 in range(0, n, bs):
                         order[s0:s0 + bs].sort()
@@ -205,41 +297,15 @@ class Trainer:
                     xb = X.rows(order[s:e] if shuffle else np.arange(s, e))
                 else:
                     xb = X[s:e]
-                yb = ys[s:e]
-                out = net.forward(xb, training=True)
-                delta = deltas.get(e - s)
-                if delta is None:
-                    delta = deltas[e - s] = np.empty_like(out)
-                batch_loss = loss_fn(out, yb, delta, None if ws is None else ws[s:e], out_act)
-                if not math.isfinite(batch_loss):
-                    raise DivergedError(self._diverged(f"the loss became {float(batch_loss)}", epoch, b, n_batches, lr))
-                loss_sum += batch_loss
+                loss_sum += step(xb, ys[s:e], None if ws is None else ws[s:e])
                 if track_preds:
-                    preds[s:e] = out
-                net.backward(delta, fused=fused)
-                if penalty_tmp is not None:
-                    w = params[:nw]
-                    if tr.l2:  # ∂(λ·Σw²)/∂w = 2λw
-                        np.multiply(w, 2.0 * tr.l2, out=penalty_tmp)
-                        grads[:nw] += penalty_tmp
-                    if tr.l1:  # ∂(λ·Σ|w|)/∂w = λ·sign(w)
-                        np.sign(w, out=penalty_tmp)
-                        penalty_tmp *= tr.l1
-                        grads[:nw] += penalty_tmp
-                if clip is not None:
-                    norm = math.sqrt(float(np.dot(grads, grads)))
-                    if not math.isfinite(norm):  # Σg² overflowed float32: measure in float64
-                        norm = float(np.linalg.norm(grads.astype(np.float64)))
-                    if norm > clip:
-                        grads *= clip / norm
-                opt.step(params, grads)
+                    preds[s:e] = self.output  # the step's forward output; backward and update leave it
                 self.step_in_epoch = b + 1
                 self._seen = e
                 self._loss_sum = loss_sum
-                if self.stop_signal is not None and self.step_in_epoch < n_batches:
-                    self._epoch_seconds += time.perf_counter() - t0
-                    self._partial_preds = None if preds is None else preds[:e].copy()
-                    self.seconds += time.perf_counter() - t_start
+                steps_left -= 1
+                if (self.stop_signal is not None or steps_left <= 0) and self.step_in_epoch < n_batches:
+                    self._pause(t0, t_start, preds, e)
                     return self.history
             self._epoch_seconds += time.perf_counter() - t0
             if not np.isfinite(params).all():  # the last step overflowed: no later loss would show it
@@ -272,6 +338,27 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
+
+    # ------------------------------------------------------------------ resume bookkeeping
+    def _begin_epoch(self, n: int) -> np.ndarray | None:
+        """This epoch's permutation of the rows (None without shuffle). A fresh epoch saves the
+        shuffle stream's state first and zeroes the epoch's sums; an epoch resumed mid-way replays
+        its permutation from that saved state, so the remaining batches are the ones an
+        uninterrupted run would take."""
+        if self.step_in_epoch == 0:
+            self._epoch_start_shuffle_state = self.shuffle_rng.bit_generator.state
+            self._loss_sum, self._seen = np.float64(0), 0
+            self._epoch_seconds = 0.0
+        else:
+            self.shuffle_rng.bit_generator.state = self._epoch_start_shuffle_state
+        return self.shuffle_rng.permutation(n) if self.cfg.training.shuffle else None
+
+    def _pause(self, t0: float, t_start: float, preds, seen: int) -> None:
+        """Stopped inside an epoch: keep what ``state()`` needs to continue it."""
+        now = time.perf_counter()
+        self._epoch_seconds += now - t0
+        self._partial_preds = None if preds is None else preds[:seen].copy()
+        self.seconds += now - t_start
 
     def _diverged(self, what: str, epoch: int, batch: int, n_batches: int, lr: float) -> str:
         fixes = [f"lower training.optimizer.learning_rate (now {lr:g})"]

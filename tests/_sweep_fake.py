@@ -10,17 +10,14 @@ from nncli.errors import DivergedError
 
 
 def params_of(overrides):
-    out = {}
-    for o in overrides:
-        k, _, v = o.partition("=")
-        out[k] = v
-    return out
+    """The trial's overrides (parsed: nncli.config.overrides.Override) as dotted path -> value."""
+    return {o.key: o.value for o in overrides}
 
 
 def fake_trial(task):
     p = params_of(task.overrides)
-    lr = float(p.get("training.optimizer.learning_rate", "0.1"))
-    units = int(p.get("model.layers.0.units", "4"))
+    lr = float(p.get("training.optimizer.learning_rate", 0.1))
+    units = int(p.get("model.layers.0.units", 4))
     out = Path(task.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "log.txt").write_text(f"pid {os.getpid()} blas {os.environ.get('OPENBLAS_NUM_THREADS')}\n")
@@ -31,3 +28,26 @@ def fake_trial(task):
     np.savez(out / "weights.npz", w=w)
     loss = (lr - 0.1) ** 2 + 1.0 / units
     (out / "metrics.json").write_text(json.dumps({"train_loss": loss + 0.01, "val_loss": loss, "val_accuracy": 1 - loss}))
+
+
+def slow_trial(task):
+    """Holds its run directory's lock, as a real trial does, and runs for up to two minutes;
+    writes its pid to <run dir>/pid so a test can watch the worker."""
+    import time
+
+    from nncli.run.files import locked
+
+    out = Path(task.out)
+    with locked(out):
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "pid").write_text(str(os.getpid()))
+        for _ in range(1200):
+            time.sleep(0.1)
+
+
+def locking_trial(task):
+    """fake_trial inside its run directory's lock, as nncli.train holds it."""
+    from nncli.run.files import locked
+
+    with locked(Path(task.out)):
+        fake_trial(task)

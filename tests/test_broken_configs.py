@@ -66,10 +66,10 @@ def test_validate_reports_the_same_lines(name, corpus_dir):
 
 
 @pytest.mark.parametrize("name", ["many_errors", "data_missing_file", "yaml_tab", "override_enum"])
-def test_broken_config_as_a_process(name, tmp_path, cli):
+def test_broken_config_as_a_process(name, tmp_path, cli_subprocess):
     work = tmp_path / "case"
     shutil.copytree(CORPUS, work)
-    r = cli("train", f"{name}.yaml", *_args(name), cwd=work)
+    r = cli_subprocess("train", f"{name}.yaml", *_args(name), cwd=work)
     assert r.returncode == 2
     assert r.stderr.splitlines() == _expected(name, work)
     assert "Traceback" not in r.stderr

@@ -32,8 +32,8 @@ def test_version(cli):
     assert r.returncode == 0 and r.stdout.strip() == f"nncli {nncli.__version__}"
 
 
-def test_debug_shows_traceback(tmp_path, cli):
-    r = cli("--debug", "train", tmp_path / "nope.yaml")
+def test_debug_shows_traceback(tmp_path, cli_subprocess):
+    r = cli_subprocess("--debug", "train", tmp_path / "nope.yaml")
     assert r.returncode != 0 and "Traceback" in r.stderr
 
 

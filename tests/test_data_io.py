@@ -267,7 +267,7 @@ def test_predict_formats(tmp_path, root, cli, iris_run):
     assert [r["species"] for r in rows] == [o["species"] for o in js]
     assert js[0]["proba_setosa"] == pytest.approx(float(rows[0]["proba_setosa"]), rel=1e-5)
     bad = cli("predict", iris_run, data, "--format", "xml")
-    assert bad.returncode == 2 and "csv, json, jsonl" in bad.stderr
+    assert bad.returncode == 2 and "'csv', 'json', 'jsonl'" in bad.stderr and bad.stderr.count("\n") == 1
 
 
 def test_predict_streams_in_chunks_with_identical_output(tmp_path, root, iris_run, capsys):

@@ -69,7 +69,7 @@ def _write_config(tmp_path, data_csv, hidden="tanh"):
 def test_gradcheck_cli_passes_and_prints_each_layer(tmp_path, data_csv):
     res = CliRunner().invoke(app, ["gradcheck", str(_write_config(tmp_path, data_csv))])
     assert res.exit_code == 0, res.output
-    for name in ("layer 1 weights", "layer 1 biases", "layer 2 weights", "layer 2 biases"):
+    for name in ("layer 0 weights", "layer 0 biases", "layer 1 weights", "layer 1 biases"):
         assert name in res.output
     assert "passed" in res.output
 
@@ -84,7 +84,7 @@ def test_gradcheck_cli_fails_on_a_broken_derivative(tmp_path, data_csv, monkeypa
     res = CliRunner().invoke(app, ["gradcheck", str(_write_config(tmp_path, data_csv))])
     assert res.exit_code == 1, res.output
     assert "FAIL" in res.output
-    assert "gradcheck failed: layer 1" in res.output
+    assert "gradcheck failed: layer 0" in res.output
 
 
 def test_gradcheck_tolerance_option(tmp_path, data_csv, monkeypatch):

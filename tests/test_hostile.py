@@ -472,7 +472,8 @@ def test_the_base_runs_themselves_predict(runs):
 
 # ---------------------------------------------------------------- the same, as real processes
 @pytest.mark.parametrize("case", ["config_python_tag", "object_array", "stdin_garbage"])
-def test_hostile_as_a_subprocess(tmp_path, runs, cli, case):
+def test_hostile_as_a_subprocess(tmp_path, runs, cli_subprocess, case):
+    cli = cli_subprocess
     if case == "config_python_tag":
         r = cli("train", CONFIGS / "python_tag.yaml", "--out", tmp_path / "runs/h", cwd=tmp_path)
         assert r.returncode == 2 and "unsupported YAML tag" in r.stderr

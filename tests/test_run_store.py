@@ -209,8 +209,9 @@ def test_read_metrics_flattens_splits_and_keeps_run_facts(tmp_path):
 
 
 def test_sweep_reads_metrics_through_the_store():
-    text = (ROOT / "nncli/sweep/core.py").read_text()
-    assert "def read_metrics" not in text and "from nncli.run.store import read_metrics" in text
+    texts = {p.name: p.read_text() for p in (ROOT / "nncli/sweep").glob("*.py")}
+    assert not [name for name, text in texts.items() if "def read_metrics" in text]
+    assert "from ..run.store import read_metrics" in texts["runner.py"]
 
 
 # ---------------------------------------------------------------- the data stage

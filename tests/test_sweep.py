@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 import yaml
 
-from nncli.sweep import core as sw
-from nncli.errors import ConfigError, NncliError, UsageError
+import nncli.sweep as sw
+from nncli.cli import sweep_progress
+from nncli.config.overrides import Override
+from nncli.errors import ConfigError, Interrupted, NncliError, UsageError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _sweep_fake import fake_trial  # noqa: E402
+from _sweep_fake import fake_trial, locking_trial  # noqa: E402
 
 LR = "training.optimizer.learning_rate"
 UNITS = "model.layers.0.units"
@@ -30,7 +32,8 @@ def test_grid_expansion_order_and_ids():
     spec = sw.SweepSpec(base="b.yaml", grid={LR: [0.3, 0.1], UNITS: [8, 32]})
     trials = sw.expand(spec)
     assert [t.id for t in trials] == ["lr0.3-units8", "lr0.3-units32", "lr0.1-units8", "lr0.1-units32"]
-    assert trials[0].overrides == (f"{LR}=0.3", f"{UNITS}=8")
+    assert trials[0].overrides == (Override(LR, 0.3), Override(UNITS, 8))
+    assert trials[0].override_texts == [f"{LR}=0.3", f"{UNITS}=8"]
     assert [t.id for t in sw.expand(spec)] == [t.id for t in trials]
 
 
@@ -125,13 +128,6 @@ def test_spec_errors(tmp_path, raw, fragment):
     assert str(e.value).startswith(str(f))
 
 
-@pytest.mark.parametrize(
-    "value", [0.1, 1e-5, 3e20, 1.5e-7, 8, True, None, "tanh", "1e-3", "yes", [8, 8], {"name": "adam", "learning_rate": 0.01}]
-)
-def test_format_value_round_trips_through_yaml(value):
-    assert yaml.safe_load(sw.format_value(value)) == value
-
-
 def test_parse_grid_option():
     assert sw.parse_grid_option(f"{LR}=0.3,1e-3, 0.03") == (LR, [0.3, 0.001, 0.03])
     assert sw.parse_grid_option("model.layers.0.activation=tanh,relu") == ("model.layers.0.activation", ["tanh", "relu"])
@@ -193,7 +189,7 @@ def test_fake_sweep_records_results_and_failures(tmp_path, workers):
     log = (sweep.dir / "lr0.1-units32" / "log.txt").read_text()
     if workers > 1:  # trials ran in other processes, each limited to one BLAS thread
         assert f"pid {os.getpid()} " not in log and log.strip().endswith("blas 1")
-    summary = "\n".join(sw.summary_lines(res))
+    summary = "\n".join(sweep_progress.summary_lines(res))
     assert "4 done" in summary and "2 failed" in summary and "best: lr0.1-units32" in summary
 
 
@@ -245,12 +241,64 @@ def _interrupting_trial(task):
 
 def test_ctrl_c_stops_and_rerun_picks_up(tmp_path):
     sweep = fake_sweep(tmp_path)
-    with pytest.raises(sw.Interrupted) as e:
+    with pytest.raises(Interrupted) as e:
         sw.run_sweep(sweep, workers=1, trial_fn=_interrupting_trial)
     assert e.value.exit_code == 130 and "2/6 trials complete" in str(e.value)
     assert not (sweep.dir / "results.csv").exists()
     res = sw.run_sweep(sweep, workers=1, trial_fn=fake_trial)
     assert [r.status for r in res.results] == ["skipped", "skipped", "done", "done", "failed", "failed"]
+
+
+def test_kill_9_of_the_sweep_leaves_no_orphan_workers_and_a_rerun_records_no_lock_failure(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from nncli.sweep.worker import process_start_time
+
+    (tmp_path / "base.yaml").write_text("name: fake\n")
+    out = tmp_path / "runs" / "fake"
+    driver = tmp_path / "driver.py"
+    driver.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "import nncli.sweep as sw\n"
+        "from _sweep_fake import slow_trial\n"
+        "if __name__ == '__main__':\n"
+        f"    spec = sw.SweepSpec(name='fake', base='base.yaml', grid={{{LR!r}: [0.1, 0.2]}})\n"
+        f"    sweep = sw.prepare_sweep(spec, spec_dir={str(tmp_path)!r}, out={str(out)!r}, check_base=False)\n"
+        "    sw.run_sweep(sweep, workers=2, trial_fn=slow_trial)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, str(driver)], env=env)
+    pid_files = [out / "lr0.1" / "pid", out / "lr0.2" / "pid"]
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 180
+        while not all(p.is_file() and p.read_text() for p in pid_files):
+            assert proc.poll() is None and time.monotonic() < deadline, "the sweep did not start its trials"
+            time.sleep(0.1)
+        workers = [int(p.read_text()) for p in pid_files]
+        assert all(process_start_time(w) is not None for w in workers)
+        os.kill(proc.pid, signal.SIGKILL)  # no chance to stop its workers
+        proc.wait()
+        # At once, while the orphaned workers may still hold their trials' locks: the rerun waits for
+        # them to notice and stop, and records no trial as failed because of a lock.
+        spec = sw.SweepSpec(name="fake", base="base.yaml", grid={LR: [0.1, 0.2]})
+        sweep = sw.prepare_sweep(spec, spec_dir=tmp_path, out=out, check_base=False)
+        res = sw.run_sweep(sweep, workers=1, trial_fn=locking_trial)
+        assert [(r.trial.id, r.status, r.error) for r in res.results] == [("lr0.1", "done", ""), ("lr0.2", "done", "")]
+        deadline = time.monotonic() + 60
+        while any(process_start_time(w) is not None for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [w for w in workers if process_start_time(w) is not None] == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for w in workers:  # only if the test failed: do not leave them behind
+            if process_start_time(w) is not None:
+                os.kill(w, signal.SIGKILL)
 
 
 def test_write_run_files_is_atomic_and_contained(tmp_path):
@@ -528,7 +576,7 @@ def test_cli_sweep_file(tmp_path, cli):
         (["base.yaml"], "needs at least one --grid"),
         (["base.yaml", "--grid", "nokey"], "--grid nokey"),
         (["missing.yaml", "--grid", "a.b=1"], "missing.yaml: no such file"),
-        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "--direction up"),
+        (["base.yaml", "--grid", f"{LR}=0.1", "--direction", "up"], "'--direction': 'up' is not one of"),
         (["bad.yaml"], "bad.yaml:2:1: grid: unknown key — did you mean 'grid'?"),
         (["adir"], "adir: is a directory"),
         (["broken.yaml"], "broken.yaml:3:1: YAML syntax error"),
@@ -545,14 +593,14 @@ def test_cli_usage_errors(tmp_path, cli, args, fragment):
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) <= 2
 
 
-def test_cli_scheduler_without_dask(tmp_path, cli):
+def test_cli_scheduler_without_dask(tmp_path, cli_subprocess):
     fake = tmp_path / "nodask"
     (fake / "distributed").mkdir(parents=True)
     (fake / "distributed" / "__init__.py").write_text("raise ImportError('No module named distributed')\n")
     (tmp_path / "base.yaml").write_text(BASE)
     import os as _os
 
-    r = cli("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
+    r = cli_subprocess("sweep", "base.yaml", "--grid", f"{LR}=0.1", "--scheduler", "tcp://127.0.0.1:1", cwd=tmp_path,
             env={"PYTHONPATH": f"{fake}{_os.pathsep}{Path(__file__).parent.parent}"})
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["--scheduler needs distributed, which is not installed: pip install 'dask[distributed]>=2023.1'"]
@@ -605,12 +653,12 @@ def test_live_table_on_a_terminal(tmp_path):
 
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=True, width=120)
-    reporter = sw.make_reporter(False, console)
-    assert isinstance(reporter, sw.LiveReporter)
+    reporter = sweep_progress.make_reporter(False, console)
+    assert isinstance(reporter, sweep_progress.LiveReporter)
     sw.run_sweep(fake_sweep(tmp_path), workers=1, trial_fn=fake_trial, reporter=reporter)
     text = buf.getvalue()
     for fragment in ("lr0.1-units32", "done", "failed", "val_loss", "training diverged"):
         assert fragment in text
-    plain = sw.make_reporter(False, Console(file=io.StringIO(), force_terminal=False))
-    assert isinstance(plain, sw.LineReporter)
-    assert type(sw.make_reporter(True)) is sw.Reporter
+    plain = sweep_progress.make_reporter(False, Console(file=io.StringIO(), force_terminal=False))
+    assert isinstance(plain, sweep_progress.LineReporter)
+    assert type(sweep_progress.make_reporter(True)) is sw.SweepEvents

@@ -1,4 +1,4 @@
-"""Tests for nncli.config.yamlsource: positions, YAML errors, limits, overrides and error messages."""
+"""Tests for nncli.config.load, overrides and messages: positions, YAML errors, limits, overrides and error messages."""
 
 from __future__ import annotations
 
@@ -13,19 +13,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from nncli.errors import ConfigError
-from nncli.config.yamlsource import (
-    MAX_DEPTH,
-    Source,
-    apply_overrides,
-    did_you_mean,
-    dotted,
-    format_validation_error,
-    load_yaml,
-    located,
-    parse_yaml_text,
-    position_prefix,
-    source_from_data,
-)
+from nncli.config.load import MAX_DEPTH, Source, load_yaml, parse_yaml_text, source_from_data
+from nncli.config.messages import did_you_mean, dotted, format_validation_error, located, position_prefix
+from nncli.config.overrides import Override, apply_overrides, format_value, parse_override
 
 # --- small models that mimic the planned config --------------------------------------------
 
@@ -290,7 +280,7 @@ def test_billion_laughs_is_refused(tmp_path):
 
 
 def test_many_plain_values_are_refused(monkeypatch):
-    import nncli.config.yamlsource as ys
+    import nncli.config.load as ys
 
     monkeypatch.setattr(ys, "MAX_NODES", 1000)  # the real limit is exercised by billion laughs
     text = "a: [" + ", ".join(["1"] * 1001) + "]\n"
@@ -350,7 +340,7 @@ def test_directory(tmp_path, monkeypatch):
 
 
 def test_unreadable_file(tmp_path, monkeypatch):
-    import nncli.config.yamlsource as ys
+    import nncli.config.load as ys
 
     p = tmp_path / "secret.yaml"
     p.write_text(GOOD)
@@ -758,3 +748,31 @@ def test_arbitrary_overrides_give_source_or_config_error(item):
         assert exc.messages and all(m.startswith("--set ") for m in exc.messages)
     else:
         assert isinstance(new.data, dict)
+
+
+# --- overrides as values (sweeps) and the one value parser ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", [0.1, 1e-5, 3e20, 1.5e-7, 8, True, None, "tanh", "1e-3", "yes", [8, 8], {"name": "adam", "learning_rate": 0.01}]
+)
+def test_format_value_round_trips_through_yaml(value):
+    assert yaml.safe_load(format_value(value)) == value
+    assert parse_override(f"a.b={format_value(value)}").value == value
+
+
+def test_an_override_built_from_a_value_equals_the_parsed_text():
+    src = parse_yaml_text("model:\n  layers:\n    - {units: 4}\n", "c.yaml")
+    built = apply_overrides(src, [Override("model.layers.0.units", 8)])
+    parsed = apply_overrides(src, ["model.layers.0.units=8"])
+    assert built.data == parsed.data == {"model": {"layers": [{"units": 8}]}}
+    assert built.origins == parsed.origins == {("model", "layers", 0, "units"): "--set model.layers.0.units=8"}
+    assert str(Override("training.optimizer.learning_rate", 1e-5)) == "training.optimizer.learning_rate=1.0e-05"
+    assert src.data == {"model": {"layers": [{"units": 4}]}}  # input untouched
+
+
+def test_a_structured_override_is_named_in_messages_like_the_text():
+    src = parse_yaml_text("model:\n  layers: []\n", "c.yaml")
+    with pytest.raises(ConfigError) as e:
+        apply_overrides(src, [Override("model.layers.2.units", 8)])
+    assert str(e.value) == "--set model.layers.2.units=8: model.layers is an empty list, so it has no item 2"

@@ -6,12 +6,12 @@ Command modules import NumPy and the engine inside their functions, so `nncli --
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
 from .. import __version__
-from .common import STATE
+from .common import STATE, Command, Group
 from .explain import explain_command
 from .gradcheck import gradcheck_command
 from .plot import plot_command
@@ -31,7 +31,7 @@ app = typer.Typer(
     name="nncli",
     help="Train dense neural networks from YAML configs, on NumPy.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=Group,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -45,27 +45,29 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors (for bug reports)."),
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Show the version and exit.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors (for bug reports).")] = False,
 ) -> None:
     STATE["debug"] = debug
 
 
-app.command("train")(train_command)
-app.command("predict")(predict_command)
-app.command("validate")(validate_command)
-app.command("config")(config_command)
-app.command("summary")(summary_command)
-app.command("init")(init_command)
-app.command("schema")(schema_command)
-app.command("explain")(explain_command)
-app.command("gradcheck")(gradcheck_command)
-app.command("plot")(plot_command)
-app.command("weights")(weights_command)
-app.command("evaluate")(evaluate_command)
+app.command("train", cls=Command)(train_command)
+app.command("predict", cls=Command)(predict_command)
+app.command("validate", cls=Command)(validate_command)
+app.command("config", cls=Command)(config_command)
+app.command("summary", cls=Command)(summary_command)
+app.command("init", cls=Command)(init_command)
+app.command("schema", cls=Command)(schema_command)
+app.command("explain", cls=Command)(explain_command)
+app.command("gradcheck", cls=Command)(gradcheck_command)
+app.command("plot", cls=Command)(plot_command)
+app.command("weights", cls=Command)(weights_command)
+app.command("evaluate", cls=Command)(evaluate_command)
 app.add_typer(data_app, name="data")
-app.command("sweep")(sweep_command)
+app.command("sweep", cls=Command)(sweep_command)
 
 
 def main() -> None:
-    app()
+    # The name, not `python -m nncli`: completion scripts and usage lines are for `nncli`.
+    app(prog_name="nncli")

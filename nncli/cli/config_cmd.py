@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
 
@@ -12,8 +12,9 @@ from .common import reporting
 
 
 def config_command(
-    config: Path = typer.Argument(..., help="YAML config file.", show_default=False),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: --set training.optimizer.learning_rate=0.01 (repeatable)."),
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config file.", show_default=False)],
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
+                                            help="Override a config key, e.g. training.epochs=5 (repeatable).")] = [],
 ) -> None:
     """Print the config with every default filled in (after --set overrides), as YAML."""
     with reporting():

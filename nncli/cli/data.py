@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Annotated, List, Literal, Optional
 
 import typer
 
-from .common import reporting
+from .common import Command, Group, reporting
 
 data_app = typer.Typer(help="Data files: convert a CSV to .npz, or to .npy for data larger than memory.",
-                       no_args_is_help=True)
+                       no_args_is_help=True, cls=Group)
 
 
-@data_app.command("convert")
+@data_app.command("convert", cls=Command)
 def convert_command(
-    src: str = typer.Argument(..., help="CSV with a header row.", show_default=False),
-    dst: str = typer.Argument(..., help="OUT.npz (X, y, features) or OUT.npy (X; y goes to --y-out).", show_default=False),
-    target: str = typer.Option(..., "--target", "-t", help="The target column."),
-    features: Optional[List[str]] = typer.Option(None, "--feature", help="A feature column (repeatable; default: all but the target)."),
-    y_out: Optional[str] = typer.Option(None, "--y-out", help="Targets .npy for an .npy output (default OUT.y.npy)."),
-    dtype: str = typer.Option("float32", "--dtype", help="float32 or float64 for X."),
+    src: Annotated[str, typer.Argument(metavar="IN.csv", help="CSV with a header row.", show_default=False)],
+    dst: Annotated[str, typer.Argument(metavar="OUT", help="OUT.npz (X, y, features) or OUT.npy (X; y goes to --y-out).",
+                                       show_default=False)],
+    target: Annotated[str, typer.Option("--target", "-t", metavar="COLUMN", help="The target column.")],
+    features: Annotated[Optional[List[str]], typer.Option("--feature", metavar="COLUMN",
+                                                          help="A feature column (repeatable; default: all but the target).")] = None,
+    y_out: Annotated[Optional[str], typer.Option("--y-out", metavar="FILE",
+                                                 help="Targets .npy for an .npy output (default OUT.y.npy).")] = None,
+    dtype: Annotated[Literal["float32", "float64"], typer.Option("--dtype", help="Type of X.")] = "float32",
 ) -> None:
     """Convert a CSV (numeric feature columns) to NumPy files, reading it in chunks."""
     with reporting():
         from ..data.convert import convert
-        from ..errors import UsageError
 
-        if dtype not in ("float32", "float64"):
-            raise UsageError(f"--dtype: {dtype!r} is not float32 or float64")
         written = convert(src, dst, target, features or None, y_out, dtype)
         for p in written:
             print(f"wrote {p}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -11,13 +12,14 @@ from .common import reporting
 
 
 def evaluate_command(
-    run_dir: Path = typer.Argument(..., help="Run directory written by nncli train.", show_default=False),
-    data: str = typer.Argument(..., help="Labelled data: a CSV with the feature and target columns (by name), "
-                                         "or an .npz with arrays X and y.", show_default=False),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout (for jq and Makefiles)."),
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by nncli train.",
+                                            show_default=False)],
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Labelled data: a CSV with the feature and target columns "
+                                        "(by name), or an .npz with arrays X and y.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object to stdout (for jq and Makefiles).")] = False,
 ) -> None:
-    """Loss and metrics of a run on labelled data: accuracy, per-class precision/recall/F1 and the
-    confusion matrix (classification), or MSE, MAE and R² (regression)."""
+    """Loss and metrics of a run on labelled data: accuracy, per-class precision/recall/F1 and the \
+confusion matrix (classification), or MSE, MAE and R² (regression)."""
     with reporting():
         from ..api import load_run
         from ..inspect.evaluation import evaluate_run, format_text, report_tables

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
 
@@ -11,10 +11,11 @@ from .common import reporting
 
 
 def explain_command(
-    config: Path = typer.Argument(..., help="YAML config file.", show_default=False),
-    step: int = typer.Option(1, "--step", help="Explain step N (after N−1 real training steps)."),
-    batch: int = typer.Option(4, "--batch", help="Use the first K training rows as the batch."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key, as in nncli train (repeatable)."),
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config file.", show_default=False)],
+    step: Annotated[int, typer.Option("--step", metavar="N", help="Explain step N (after N−1 real training steps).")] = 1,
+    batch: Annotated[int, typer.Option("--batch", metavar="K", help="Use the first K training rows as the batch.")] = 4,
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
+                                            help="Override a config key, as in nncli train (repeatable).")] = [],
 ) -> None:
     """Show one training step: z = W·x + b and a = f(z) per layer, the loss, ∂L/∂W and ∂L/∂b, the update."""
     with reporting():
@@ -28,7 +29,6 @@ def explain_command(
 
 
 def render(r, out) -> None:
-    from ..inspect.explain import ACTIVATION_FORMULAS
     from .render import num, scalar
 
     sizes = " → ".join([str(r.layers[0].fan_in)] + [f"{l.units} {l.activation}" for l in r.layers])
@@ -50,10 +50,9 @@ def render(r, out) -> None:
     out.section("Forward: each layer computes z = W·x + b, then a = f(z)")
     out.note("with a batch, one row per sample: z = x·W + b, W is (inputs × units)")
     for l in r.layers:
-        f, _ = ACTIVATION_FORMULAS.get(l.activation, ("a = f(z)", ""))
-        out.line(f"layer {l.index}: {l.fan_in} → {l.units}, {l.activation} ({f})"
+        out.line(f"layer {l.index}: {l.fan_in} → {l.units}, {l.activation} ({l.formula})"
                  + (f", dropout {l.dropout:g}" if l.dropout else ""), indent=2)
-        if l.index > 1:
+        if l.index > 0:
             out.note(f"x = a of layer {l.index - 1}", indent=4)
         out.value("W", l.W, indent=4)
         out.value("b", l.b, indent=4)
@@ -62,7 +61,7 @@ def render(r, out) -> None:
             out.line("a = linear(z) = z", indent=4)
         else:
             out.value(f"a = {l.activation}(z)", l.a, indent=4)
-    out.line(f"output ŷ = a of layer {len(r.layers)}", indent=2)
+    out.line(f"output ŷ = a of layer {r.layers[-1].index}", indent=2)
 
     out.section(f"Loss: {r.loss_name}")
     out.line(r.loss_formula, indent=2)
@@ -70,9 +69,9 @@ def render(r, out) -> None:
 
     out.section("Backward: δ = ∂L/∂z, then ∂L/∂W = xᵀ·δ and ∂L/∂b = Σ δ; δ·Wᵀ is ∂L/∂a of the layer below")
     out.line(f"output: {r.loss_gradient}", indent=2)
-    last = len(r.layers)
+    last = r.layers[-1].index
     for l in reversed(r.layers):
-        _, d = ACTIVATION_FORMULAS.get(l.activation, ("", "f'(z)"))
+        d = l.derivative
         out.line(f"layer {l.index}:", indent=2)
         if l.index == last and r.fused:
             how = "δ = ∂L/∂z (fused, above)"

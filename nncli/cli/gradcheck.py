@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
 
@@ -11,10 +11,11 @@ from .common import reporting
 
 
 def gradcheck_command(
-    config: Path = typer.Argument(..., help="YAML config file.", show_default=False),
-    tolerance: float = typer.Option(1e-6, "--tolerance", help="Largest relative error that passes."),
-    batch: int = typer.Option(8, "--batch", help="Check on the first K training rows."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key, as in nncli train (repeatable)."),
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config file.", show_default=False)],
+    tolerance: Annotated[float, typer.Option("--tolerance", metavar="T", help="Largest relative error that passes.")] = 1e-6,
+    batch: Annotated[int, typer.Option("--batch", metavar="K", help="Check on the first K training rows.")] = 8,
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
+                                            help="Override a config key, as in nncli train (repeatable).")] = [],
 ) -> None:
     """Compare backprop's ∂L/∂W and ∂L/∂b with finite differences (float64); exit 1 above the tolerance."""
     with reporting():

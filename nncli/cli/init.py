@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,9 +19,10 @@ class Template(str, Enum):
 
 
 def init_command(
-    path: Path = typer.Argument(..., help="Where to write the config, e.g. configs/mine.yaml.", show_default=False),
-    template: Template = typer.Option(Template.xor, "--template", "-t", help="Starting point."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="Where to write the config, e.g. configs/mine.yaml.",
+                                         show_default=False)],
+    template: Annotated[Template, typer.Option("--template", "-t", help="Starting point.")] = Template.xor,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config (data from a built-in generator, so it runs anywhere)."""
     with reporting():

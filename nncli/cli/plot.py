@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,7 +11,8 @@ from .common import reporting
 
 
 def plot_command(
-    run_dir: Path = typer.Argument(..., help="Run directory written by nncli train.", show_default=False),
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by nncli train.",
+                                            show_default=False)],
 ) -> None:
     """Write loss.png (and decision.png for 2-input classification, fit.png for 1-input regression) into RUN_DIR."""
     with reporting():

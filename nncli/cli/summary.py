@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
 
@@ -12,9 +12,10 @@ from .common import reporting
 
 
 def summary_command(
-    target: Path = typer.Argument(..., help="A YAML config (its data gives the input width) or a run directory.",
-                                  show_default=False),
-    set_: List[str] = typer.Option([], "--set", help="Override a key of a config (repeatable)."),
+    target: Annotated[Path, typer.Argument(metavar="CONFIG|RUN_DIR", help="A YAML config (its data gives the input "
+                                           "width) or a run directory.", show_default=False)],
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
+                                            help="Override a key of a config (repeatable).")] = [],
 ) -> None:
     """Show each layer's input and output shape, activation, dropout and parameters, and the total."""
     with reporting():

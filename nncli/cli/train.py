@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -12,13 +12,15 @@ from .common import reporting
 
 
 def train_command(
-    config: Path = typer.Argument(..., help="YAML config file.", show_default=False),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run directory (default: output.dir or runs/<name>)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Override the config's seed."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Override training.epochs."),
-    set_: List[str] = typer.Option([], "--set", help="Override a key: --set training.optimizer.learning_rate=0.01 (repeatable)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the checkpoint of an interrupted run."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="YAML config file.", show_default=False)],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR",
+                                                help="Run directory (default: output.dir or runs/<name>).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", metavar="N", help="Override the config's seed.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", metavar="N", help="Override training.epochs.")] = None,
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
+                                            help="Override a config key, e.g. training.epochs=5 (repeatable).")] = [],
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the checkpoint of an interrupted run.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
     with reporting():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List
+from typing import Annotated, List
 
 import typer
 
@@ -12,8 +12,10 @@ from .common import debug_enabled, error, reporting
 
 
 def validate_command(
-    configs: List[Path] = typer.Argument(..., help="One or more YAML config files.", show_default=False),
-    set_: List[str] = typer.Option([], "--set", help="Override a key in every file: --set training.epochs=5 (repeatable)."),
+    configs: Annotated[List[Path], typer.Argument(metavar="CONFIG...", help="One or more YAML config files.",
+                                                  show_default=False)],
+    set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE", help="Override a key in every file, "
+                                            "e.g. training.epochs=5 (repeatable).")] = [],
 ) -> None:
     """Check configs and their data without training: 'ok FILE' per good file, problems on stderr; exit 0 or 2."""
     with reporting():

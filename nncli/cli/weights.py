@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,7 +11,8 @@ from .common import reporting
 
 
 def weights_command(
-    run_dir: Path = typer.Argument(..., help="Run directory written by nncli train.", show_default=False),
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by nncli train.",
+                                            show_default=False)],
 ) -> None:
     """Print what the network learned: W (inputs × units) and b of every layer."""
     with reporting():
@@ -22,7 +24,7 @@ def weights_command(
         out = Out()
         out.title(f"weights of {r.name} ({run_dir})")
         out.note(f"inputs: {', '.join(r.input_names)}", indent=0)
-        for i, (act, fan_in, units, W, b) in enumerate(r.layers, start=1):
+        for i, (act, fan_in, units, W, b) in enumerate(r.layers):  # 0-based, as weights.npz's layers.0
             out.section(f"layer {i}: {fan_in} → {units}, {act}")
             out.value("W", W)
             out.value("b", b)

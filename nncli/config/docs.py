@@ -13,7 +13,6 @@ import json
 import sys
 import types
 import typing
-from typing import Any
 
 import annotated_types
 from pydantic import BaseModel

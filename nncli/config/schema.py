@@ -1,5 +1,5 @@
-"""The config: pydantic models (strict: an unknown key is an error), YAML loading that keeps
-line:column, --set overrides, and the checks across fields that run before any training.
+"""The config: pydantic models (strict: an unknown key is an error) and loading them: positioned
+YAML (load.py), --set overrides (overrides.py), then the checks across fields (checks.py).
 
 Allowed names (activations, losses, optimizers, initializers, schedules, generators) come from the
 same registries the engine uses, so a typo fails here, before any NumPy runs.
@@ -7,24 +7,24 @@ same registries the engine uses, so a typo fails here, before any NumPy runs.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
-from . import yamlsource
+from .load import load_yaml, source_from_data
+from .messages import format_validation_error, position_prefix
+from .overrides import apply_overrides
+from .checks import check_config
 from ..errors import ConfigError
 from ..data.generators import GeneratorParams
-from ..nn import activations, initializers, losses
+from ..nn import activations, initializers, losses, optimizers, schedules
 
 ActivationName = Literal[activations.names()]  # type: ignore[valid-type]
 InitializerName = Literal[initializers.names()]  # type: ignore[valid-type]
 LossName = Literal[losses.names()]  # type: ignore[valid-type]
 
 CLASSIFICATION_LOSSES = frozenset(n for n, cls in losses.REGISTRY.items() if cls.task == "classification")
-CLASSIFICATION_METRICS = ("accuracy", "f1")
-REGRESSION_METRICS = ("mae", "mse", "r2")
 
 
 class Strict(BaseModel):
@@ -63,132 +63,69 @@ def _default_name(default: str):
 
 
 # ---------------------------------------------------------------- model
+def _initializer_text() -> str:
+    """Each initializer's distribution and which activations default to it, from the registries."""
+    by_default: dict[str, list[str]] = {}
+    for act, cls in activations.REGISTRY.items():
+        by_default.setdefault(cls.default_initializer, []).append(act)
+    kinds = "; ".join(f"{n}: {cls.formula}" for n, cls in initializers.REGISTRY.items())
+    defaults = "; ".join(f"{init} for {', '.join(acts)}" for init, acts in by_default.items())
+    return f"Weight initializer: {kinds}. Default by activation: {defaults}. Biases start at 0."
+
+
 class LayerConfig(Strict):
     units: int = Field(gt=0, description="Number of neurons in the layer (its output width).")
-    activation: ActivationName = Field(description="Activation f in a = f(XW + b).")
+    activation: ActivationName = Field(description="Activation f in a = f(XW + b): " + "; ".join(
+        f"{n}: {cls.formula}" for n, cls in activations.REGISTRY.items()) + ".")
     dropout: float = Field(0.0, ge=0, lt=1, description="p: while training, each output unit is zeroed with probability p and the rest "
                                                         "scaled by 1/(1−p) (inverted dropout, seeded from seed); off in predict and evaluate. Hidden layers only.")
-    initializer: InitializerName | None = Field(
-        None, description="Weight initializer: glorot_uniform, glorot_normal, he_uniform, he_normal or lecun_normal; "
-                          "default he_uniform for relu, leaky_relu, elu, gelu, silu and glorot_uniform otherwise. Biases start at 0."
-    )
+    initializer: InitializerName | None = Field(None, description=_initializer_text())
 
 
 class ModelConfig(Strict):
     layers: list[LayerConfig] = Field(min_length=1, description="Dense layers, input to output; the last is the output layer.")
 
 
-# ---------------------------------------------------------------- optimizers (discriminated on name)
-class SGDConfig(Strict):
-    """w ← w − η·g; with momentum μ: v ← μv − ηg, w ← w + v; Nesterov: w ← w + μv − ηg."""
-
-    name: Literal["sgd"]
-    learning_rate: float = Field(0.01, gt=0, description="η, the step size in w ← w − η·g (g = ∂L/∂w); a schedule starts from it.")
-    momentum: float = Field(0.0, ge=0, lt=1, description="μ: v ← μ·v − η·g, w ← w + v; 0 is plain gradient descent.")
-    nesterov: bool = Field(False, description="Nesterov's look-ahead momentum: w ← w + μ·v − η·g (after v ← μ·v − η·g).")
-
-
-class AdamConfig(Strict):
-    """m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·m̂/(√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)."""
-
-    name: Literal["adam"]
-    learning_rate: float = Field(0.001, gt=0, description="η, the step size; a schedule starts from it.")
-    beta1: float = Field(0.9, ge=0, lt=1, description="β₁, decay of the running mean of gradients: m ← β₁·m + (1−β₁)·g.")
-    beta2: float = Field(0.999, ge=0, lt=1, description="β₂, decay of the running mean of squared gradients: v ← β₂·v + (1−β₂)·g².")
-    epsilon: float = Field(1e-8, gt=0, description="ε in w ← w − η·m̂/(√v̂ + ε); keeps the step finite where v̂ ≈ 0.")
+# ---------------------------------------------------------------- registry entries with settings
+def _entry_model(model_name: str, name: str, entry: type, defaults: dict[str, Any], doc: str) -> type[BaseModel]:
+    """The pydantic model of one registry entry: ``name`` plus each of the entry's settings, typed
+    by and defaulting to its ``__init__`` default, described and bounded by its Setting. Built here
+    so that an optimizer, schedule or loss is described in one place: its class in nncli/nn/."""
+    unknown = set(entry.settings) - set(defaults)
+    if unknown:
+        raise TypeError(f"{name}: settings {sorted(unknown)} have no default in {entry.__name__}.__init__")
+    fields: dict[str, Any] = {"name": (Literal[name], ...)}
+    for key, setting in entry.settings.items():
+        default = defaults[key]
+        fields[key] = (type(default), Field(default, description=setting.description, **setting.bounds()))
+    return create_model(model_name, __base__=Strict, __doc__=doc, __module__=__name__, **fields)
 
 
-class AdamWConfig(AdamConfig):
-    """Adam with decoupled weight decay: w ← w − η·λ·w (weights only), then the Adam step."""
-
-    name: Literal["adamw"]  # type: ignore[assignment]
-    weight_decay: float = Field(0.01, ge=0, description="Decoupled decay λ: w ← w − η·λ·w before each Adam step, on weights only (not biases); not added to the loss or to g.")
+def _union(models: list[type[BaseModel]], default: str | None):
+    fill = _default_name(default) if default else _name_shorthand
+    return Annotated[Union[tuple(models)], Field(discriminator="name"), BeforeValidator(fill)]
 
 
-class RMSpropConfig(Strict):
-    """s ← ρ·s + (1−ρ)·g²; w ← w − η·g/(√s + ε)."""
-
-    name: Literal["rmsprop"]
-    learning_rate: float = Field(0.001, gt=0, description="η, the step size; a schedule starts from it.")
-    rho: float = Field(0.9, ge=0, lt=1, description="ρ, decay of the running mean of squared gradients: s ← ρ·s + (1−ρ)·g².")
-    epsilon: float = Field(1e-8, gt=0, description="ε in w ← w − η·g/(√s + ε).")
-
-
-class AdagradConfig(Strict):
-    """G ← G + g²; w ← w − η·g/(√G + ε)."""
-
-    name: Literal["adagrad"]
-    learning_rate: float = Field(0.01, gt=0, description="η, the step size; a schedule starts from it.")
-    epsilon: float = Field(1e-8, gt=0, description="ε in w ← w − η·g/(√G + ε), G the running sum of g².")
+# optimizers and schedules, discriminated on name: SGDConfig, AdamConfig, ..., StepSchedule, ...
+OPTIMIZER_MODELS = {name: _entry_model(f"{cls.__name__}Config", name, cls, optimizers.defaults(name), cls.formula)
+                    for name, cls in optimizers.REGISTRY.items()}
+SCHEDULE_MODELS = {name: _entry_model(f"{cls.__name__}Schedule", name, cls, schedules.defaults(name),
+                                      cls.formula + (" (e counts from 0; history.csv's epoch column from 1)"
+                                                     if not cls.settings else ""))
+                   for name, cls in schedules.REGISTRY.items()}
+OptimizerConfig = _union(list(OPTIMIZER_MODELS.values()), "adam")
+ScheduleConfig = _union(list(SCHEDULE_MODELS.values()), "constant")
 
 
-OptimizerConfig = Annotated[
-    Union[SGDConfig, AdamConfig, AdamWConfig, RMSpropConfig, AdagradConfig],
-    Field(discriminator="name"),
-    BeforeValidator(_default_name("adam")),
-]
-
-
-# ---------------------------------------------------------------- schedules (discriminated on name)
-class ConstantSchedule(Strict):
-    """η_e = η in every epoch e (e counts from 0; history.csv's epoch column from 1)."""
-
-    name: Literal["constant"]
-
-
-class StepSchedule(Strict):
-    """η_e = η·γ^⌊e / step_size⌋."""
-
-    name: Literal["step"]
-    step_size: int = Field(10, gt=0, description="Multiply η by gamma every step_size epochs: η_e = η·γ^⌊e/step_size⌋ (e from 0).")
-    gamma: float = Field(0.1, gt=0, le=1, description="γ, the factor applied every step_size epochs.")
-
-
-class ExponentialSchedule(Strict):
-    """η_e = η·γ^e."""
-
-    name: Literal["exponential"]
-    gamma: float = Field(0.95, gt=0, le=1, description="γ in η_e = η·γ^e (e counts epochs from 0).")
-
-
-class CosineSchedule(Strict):
-    """Warmup η_e = η·(e+1)/W for e < W, then η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W)))."""
-
-    name: Literal["cosine"]
-    warmup_epochs: int = Field(0, ge=0, description="W: epochs of linear warmup η·(e+1)/W before the cosine decay (0: none).")
-    min_lr: float = Field(0.0, ge=0, description="The floor the cosine decays towards: η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), E = epochs.")
-
-
-class PlateauSchedule(Strict):
-    """η ← max(min_lr, factor·η) after `patience` epochs in a row without improvement of `monitor`."""
-
-    name: Literal["reduce_on_plateau"]
-    monitor: str = Field("val_loss", description="A history column to watch, e.g. val_loss, train_loss, val_accuracy; "
-                                                 "losses and mae/mse must fall, accuracy/f1/r2 must rise.")
-    factor: float = Field(0.5, gt=0, lt=1, description="η ← max(min_lr, factor·η) when the monitor has not improved for patience epochs.")
-    patience: int = Field(5, ge=0, description="Epochs in a row without improvement before η is reduced (the count then restarts).")
-    min_lr: float = Field(0.0, ge=0, description="η is never reduced below this.")
-    min_delta: float = Field(0.0, ge=0, description="An improvement must beat the best value so far by more than this.")
-
-
-ScheduleConfig = Annotated[
-    Union[ConstantSchedule, StepSchedule, ExponentialSchedule, CosineSchedule, PlateauSchedule],
-    Field(discriminator="name"),
-    BeforeValidator(_default_name("constant")),
-]
-
-
-# ---------------------------------------------------------------- losses
+# losses: the ones without settings share one model (a name); each with settings has its own
 class PlainLoss(Strict):
-    name: Literal[tuple(n for n in losses.names() if n != "huber")]  # type: ignore[valid-type]
+    name: Literal[tuple(n for n, cls in losses.REGISTRY.items() if not cls.settings)]  # type: ignore[valid-type]
 
 
-class HuberLoss(Strict):
-    name: Literal["huber"]
-    delta: float = Field(1.0, gt=0, description="δ, where the loss turns from quadratic to linear: ½r² for |r| ≤ δ, δ(|r| − ½δ) beyond (r = ŷ − y).")
-
-
-LossConfig = Annotated[Union[PlainLoss, HuberLoss], Field(discriminator="name"), BeforeValidator(_name_shorthand)]
+LOSS_MODELS = {name: _entry_model(f"{cls.__name__}Loss", name, cls, losses.defaults(name), cls.formula)
+               for name, cls in losses.REGISTRY.items() if cls.settings}
+LossConfig = Annotated[Union[(PlainLoss, *LOSS_MODELS.values())], Field(discriminator="name"),
+                       BeforeValidator(_name_shorthand)]
 
 
 class EarlyStoppingConfig(Strict):
@@ -205,14 +142,15 @@ class TrainingConfig(Strict):
                         "per epoch on the whole training set — plain gradient descent w ← w − η·∂L/∂w."
     )
     shuffle: bool = Field(True, description="Reshuffle the training data every epoch.")
-    loss: LossConfig = Field(description="mse, mae, huber (with delta), binary_crossentropy or cross_entropy; a name or {name: huber, delta: 1.0}.")
+    loss: LossConfig = Field(description="A name or {name: huber, delta: 1.0}: " + "; ".join(
+        f"{n}: {cls.formula}" for n, cls in losses.REGISTRY.items()) + ".")
     optimizer: OptimizerConfig = Field(
-        default_factory=lambda: AdamConfig(name="adam"),
-        description="sgd, adam, adamw, rmsprop or adagrad, with its settings; a mapping without name is adam.",
+        default_factory=lambda: OPTIMIZER_MODELS["adam"](name="adam"),
+        description=f"{', '.join(optimizers.names())}, with its settings; a mapping without name is adam.",
     )
     schedule: ScheduleConfig = Field(
-        default_factory=lambda: ConstantSchedule(name="constant"),
-        description="Learning-rate schedule over epochs: constant, step, exponential, cosine or reduce_on_plateau.",
+        default_factory=lambda: SCHEDULE_MODELS["constant"](name="constant"),
+        description=f"Learning-rate schedule over epochs: {', '.join(schedules.names())}.",
     )
     l2: float = Field(0.0, ge=0, description="λ₂ of the L2 penalty λ₂·Σw²: adds 2λ₂·w to each weight's gradient every step "
                                              "(weights only, not biases; not included in history's train_loss).")
@@ -310,7 +248,7 @@ class Config(Strict):
         """'FILE:LINE:COL' (or the --set text) of a value, for messages from later checks."""
         if self._source is None:
             return self.source_path
-        return yamlsource.position_prefix(self._source, tuple(path))
+        return position_prefix(self._source, tuple(path))
 
     def resolved(self) -> dict:
         """Every key with its default filled in, as plain data (what config.yaml in a run holds)."""
@@ -320,96 +258,26 @@ class Config(Strict):
 # ---------------------------------------------------------------- loading
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """Read, validate and cross-check a YAML config. Raises ConfigError listing every problem."""
-    source = yamlsource.load_yaml(str(path))
+    source = load_yaml(str(path))
     return _from_source(source, Path(path).parent, overrides)
 
 
 def config_from_dict(data: dict, *, base_dir: str | Path = ".", overrides=(), display: str = "<config>") -> Config:
-    return _from_source(yamlsource.source_from_data(data, display), Path(base_dir), overrides)
+    return _from_source(source_from_data(data, display), Path(base_dir), overrides)
 
 
 def _from_source(source, base_dir: Path, overrides) -> Config:
     if overrides:
-        source = yamlsource.apply_overrides(source, list(overrides))
+        source = apply_overrides(source, list(overrides))
     if not isinstance(source.data, dict):
         raise ConfigError(f"{source.path}:1:1: the config must be a mapping of keys (name, data, model, training, ...)")
     try:
         cfg = Config.model_validate(source.data)
     except ValidationError as exc:
-        raise ConfigError(yamlsource.format_validation_error(exc, source, Config)) from None
-    cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(overrides)
+        raise ConfigError(format_validation_error(exc, source, Config)) from None
+    cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(str(o) for o in overrides)
     errors, warnings = check_config(cfg)
     if errors:
         raise ConfigError(errors)
     cfg._warnings = warnings
     return cfg
-
-
-def check_config(cfg: Config) -> tuple[list[str], list[str]]:
-    """Checks across fields that need no data. Returns (errors, warnings), each a positioned line."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    tr, layers = cfg.training, cfg.model.layers
-    out = layers[-1]
-    last = len(layers) - 1
-    loss_cls = losses.REGISTRY.get(tr.loss.name)
-    if loss_cls.allowed_activations is not None and out.activation not in loss_cls.allowed_activations:
-        wants = " or ".join(sorted(loss_cls.allowed_activations))
-        errors.append(
-            f"{cfg.where('model', 'layers', last, 'activation')}: model.layers[{last}].activation: "
-            f"{tr.loss.name} needs a {wants} output layer, got {out.activation!r}"
-        )
-    if tr.loss.name == "binary_crossentropy" and out.units != 1:
-        errors.append(
-            f"{cfg.where('model', 'layers', last, 'units')}: model.layers[{last}].units: "
-            f"binary_crossentropy needs one output unit (the probability of the positive class), got {out.units}"
-        )
-    if tr.loss.name == "cross_entropy" and out.units < 2:
-        errors.append(
-            f"{cfg.where('model', 'layers', last, 'units')}: model.layers[{last}].units: "
-            f"cross_entropy needs one output unit per class (at least 2), got {out.units}; "
-            f"for two classes use 2 softmax units or binary_crossentropy with 1 sigmoid unit"
-        )
-    if cfg.task == "regression" and out.activation in ("softmax", "sigmoid"):
-        warnings.append(
-            f"{cfg.where('model', 'layers', last, 'activation')}: warning: {tr.loss.name} on a {out.activation} "
-            f"output is allowed but unusual; for classification use "
-            f"{'cross_entropy' if out.activation == 'softmax' else 'binary_crossentropy'}"
-        )
-    if out.dropout > 0:
-        errors.append(f"{cfg.where('model', 'layers', last, 'dropout')}: model.layers[{last}].dropout: "
-                      f"dropout on the output layer would zero predictions; put it on hidden layers")
-    if cfg.task == "regression":
-        if tr.class_weight is not None:
-            errors.append(f"{cfg.where('training', 'class_weight')}: training.class_weight: only for classification losses")
-        bad = [m for m in cfg.metrics_tracked() if m in CLASSIFICATION_METRICS]
-    else:
-        bad = [m for m in cfg.metrics_tracked() if m in REGRESSION_METRICS]
-    for m in bad:
-        errors.append(f"{cfg.where('training', 'metrics')}: training.metrics: {m!r} does not fit a {cfg.task} loss "
-                      f"({tr.loss.name}); use {', '.join(CLASSIFICATION_METRICS if cfg.task == 'classification' else REGRESSION_METRICS)}")
-    has_val = cfg.data.validation_split > 0 or cfg.data.validation is not None
-    monitors = {"train_loss", *(f"train_{m}" for m in cfg.metrics_tracked())}
-    if has_val:
-        monitors |= {"val_loss", *(f"val_{m}" for m in cfg.metrics_tracked())}
-    watched = []
-    if tr.early_stopping is not None:
-        watched.append((("training", "early_stopping", "monitor"), tr.early_stopping.monitor))
-    if isinstance(tr.schedule, PlateauSchedule):
-        watched.append((("training", "schedule", "monitor"), tr.schedule.monitor))
-    for path, monitor in watched:
-        if monitor not in monitors:
-            hint = yamlsource.did_you_mean(monitor, sorted(monitors))
-            why = " (there is no validation data: set data.validation_split)" if monitor.startswith("val_") and not has_val else ""
-            errors.append(f"{cfg.where(*path)}: {'.'.join(path)}: unknown metric {monitor!r}{why}"
-                          + (f" — did you mean {hint!r}?" if hint else "") + f" (available: {', '.join(sorted(monitors))})")
-    if cfg.data.validation_split + cfg.data.test_split >= 1:
-        errors.append(f"{cfg.where('data', 'test_split')}: data.test_split: validation_split + test_split must be < 1, "
-                      f"got {cfg.data.validation_split + cfg.data.test_split:g}")
-    if cfg.data.path is not None and cfg.data.generator is not None:
-        errors.append(f"{cfg.where('data', 'generator')}: data: give either path or generator, not both")
-    if cfg.data.y_path is not None and (cfg.data.path is None or not cfg.data.path.endswith(".npy")):
-        errors.append(f"{cfg.where('data', 'y_path')}: data.y_path: only with an .npy data.path")
-    if not math.isfinite(tr.optimizer.learning_rate):
-        errors.append(f"{cfg.where('training', 'optimizer', 'learning_rate')}: training.optimizer.learning_rate: must be finite")
-    return errors, warnings

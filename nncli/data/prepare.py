@@ -165,7 +165,7 @@ def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> 
 
     ``wanted`` pairs column names with their key in data (target, features); every absent column
     is reported at once."""
-    from ..config.yamlsource import did_you_mean, dotted
+    from ..config.messages import did_you_mean, dotted
 
     lines = []
     for names, key in wanted:

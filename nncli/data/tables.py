@@ -54,7 +54,7 @@ class Table:
     def require(self, names: list[str], what: str, hint: str = "") -> None:
         absent = [n for n in names if n not in self.columns]
         if absent:
-            from ..config.yamlsource import did_you_mean
+            from ..config.messages import did_you_mean
 
             parts = []
             for n in absent:

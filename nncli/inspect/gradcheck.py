@@ -1,7 +1,9 @@
 """Backpropagation checked against central finite differences, for `nncli gradcheck`.
 
-A float64 copy of the configured network is built with the seed's initialization (as `nncli train`
-draws it) and evaluated on a small batch of the real training data. For every parameter θ:
+The configured network is built in float64 with the seed's initialization, and its trainer, as
+`nncli train` builds them (api.build_network, Trainer.from_prepared: the same class weights and
+targets), and evaluated on a small batch of the real training data with the trainer's own
+``forward_loss()`` and ``backward()``. For every parameter θ:
 
     numerical ∂L/∂θ ≈ (L(θ + ε) − L(θ − ε)) / 2ε        (error O(ε²))
 
@@ -12,10 +14,12 @@ and for each parameter array (each layer's W and b) the relative error
 is compared with a tolerance. When a gradient is exactly zero (an MAE bias with as many residuals
 above as below), the relative error of two numbers at rounding level means nothing: an array
 whose every |numerical − backprop| is within the finite differences' rounding error
-(≈ 100·machine ε·|L|/ε) passes as "≈ 0". Where a perturbation moves a ReLU unit across its kink at z = 0 (or an
-MAE output across ŷ = y), the derivative is not defined there and finite differences say nothing
-about backprop: such entries are skipped and counted. L is the data loss (the batch mean, with class weights when
-configured), in inference mode: dropout is off, L1/L2 penalties are not part of backpropagation.
+(≈ 100·machine ε·|L|/ε) passes as "≈ 0". Where a perturbation moves a unit of a kinked activation
+across its kink at z = 0 (ReLU; the registry's ``kinked``), or an output of a kinked loss across
+ŷ = y (MAE), the derivative is not defined there and finite differences say nothing about
+backprop: such entries are skipped and counted. L is the data loss (the batch mean, with class
+weights when configured), in inference mode: dropout is off, L1/L2 penalties are not part of
+backpropagation. Layers are numbered from 0, as in weights.npz and model.layers[i].
 """
 
 from __future__ import annotations
@@ -28,13 +32,12 @@ from ..errors import UsageError
 
 DEFAULT_TOLERANCE = 1e-6
 DEFAULT_EPSILON = 1e-6
-KINKED_ACTIVATIONS = frozenset({"relu", "leaky_relu"})
 MAX_CHECKED = 2000  # entries per array checked by finite differences (a seeded sample beyond that)
 
 
 @dataclass
 class ArrayCheck:
-    layer: int  # 1-based
+    layer: int  # 0-based, as in weights.npz
     kind: str  # "weights" or "biases"
     shape: tuple[int, ...]
     checked: int  # entries compared
@@ -88,12 +91,10 @@ def relative_error(numeric: np.ndarray, analytic: np.ndarray) -> float:
 
 def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, epsilon: float = DEFAULT_EPSILON,
               overrides=(), max_checked: int = MAX_CHECKED) -> GradcheckResult:
-    from ..api import as_config
+    from ..api import as_config, build_network
     from ..data.checks import prepare_checked
-    from ..data.prepare import class_weights
     from ..seeding import Stream, rng as seeded_rng
-    from ..nn.network import LayerSpec, Network
-    from ..training import make_loss
+    from ..training import Trainer
 
     if not tolerance > 0:
         raise UsageError(f"--tolerance: must be > 0, got {tolerance}")
@@ -101,42 +102,37 @@ def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, e
         raise UsageError(f"--batch: must be 1 or more, got {batch}")
     cfg = as_config(config, overrides)
     prepared = prepare_checked(cfg)
+    # The same config in float64: finite differences need the precision (the initial weights are
+    # the same draws, before training's cast to float32).
+    cfg = cfg.model_copy(update={"training": cfg.training.model_copy(update={"dtype": "float64"})})
     pre = prepared.preprocessor
-    specs = [LayerSpec(l.units, l.activation, 0.0, l.initializer) for l in cfg.model.layers]
-    net = Network(pre.n_inputs, specs, dtype=np.float64, rng=seeded_rng(cfg.seed, Stream.INIT))
-    X = np.asarray(prepared.train.X[:batch], dtype=np.float64)
-    y = prepared.train.y[:batch]
-    if pre.task == "regression":
+    net = build_network(cfg, pre.n_inputs, seeded_rng(cfg.seed, Stream.INIT))
+    trainer = Trainer.from_prepared(cfg, net, prepared)
+    X, y, weights = trainer.first_rows(batch)
+    X = np.asarray(X, dtype=np.float64)
+    if y.dtype.kind == "f":
         y = np.asarray(y, dtype=np.float64)
     n = len(X)
-    cw = class_weights(cfg, pre, prepared.train.y) if pre.task == "classification" else None
-    weights = None if cw is None else np.asarray(cw, np.float64)[y]
-    loss = make_loss(cfg)
-    act = net.output_activation
-    fused = loss.fuses_with(act)
+    loss = trainer.loss
 
-    out = net.forward(X)
-    delta = np.empty_like(out)
-    L = float(loss(out, y, delta, weights, act)) / n
-    net.backward(delta, fused=fused)
+    L = float(trainer.forward_loss(X, y, weights, training=False)) / n
+    trainer.backward()
     analytic = net.grads.copy()
 
-    kinked = [layer for layer in net.layers if layer.activation_name in KINKED_ACTIVATIONS]
-    mae = loss.name == "mae"
+    kinked = [layer for layer in net.layers if layer.activation.kinked]
 
     def batch_loss() -> tuple[float, bytes]:
-        o = net.forward(X)
-        value = float(loss(o, y, np.empty_like(o), weights, act)) / n
-        # which side of every kink we are on: a ReLU unit on or off, the sign of ŷ − y for MAE
-        sig = b"".join(np.packbits(layer._a > 0).tobytes() for layer in kinked)
-        if mae:
-            sig += np.sign(o - y).astype(np.int8).tobytes()
+        value = float(trainer.forward_loss(X, y, weights, training=False)) / n
+        # which side of every kink we are on: a unit on or off (a > 0 exactly when z > 0), the sign of ŷ − y
+        sig = b"".join(np.packbits(layer.output > 0).tobytes() for layer in kinked)
+        if loss.kinked:
+            sig += np.sign(trainer.output - y).astype(np.int8).tobytes()
         return value, sig
 
     rng = np.random.default_rng(cfg.seed)
     noise = 100 * np.finfo(np.float64).eps * max(abs(L), 1e-3) / epsilon
     result = GradcheckResult(cfg.name, tolerance, epsilon, n, L,
-                             " → ".join([str(pre.n_inputs)] + [f"{s.units} {s.activation}" for s in specs]),
+                             " → ".join([str(pre.n_inputs)] + [f"{l.units} {l.activation_name}" for l in net.layers]),
                              loss.name)
     w_off, b_off = 0, net.n_weights
     for i, layer in enumerate(net.layers):
@@ -156,7 +152,7 @@ def gradcheck(config, *, tolerance: float = DEFAULT_TOLERANCE, batch: int = 8, e
                 numeric[j] = (plus - minus) / (2 * epsilon)
                 keep[j] = sig_plus == sig_minus
             numeric, a = numeric[keep], analytic[idx][keep]
-            result.arrays.append(ArrayCheck(i + 1, kind, layer.W.shape if kind == "weights" else layer.b.shape,
+            result.arrays.append(ArrayCheck(i, kind, layer.W.shape if kind == "weights" else layer.b.shape,
                                             int(keep.sum()), int((~keep).sum()), relative_error(numeric, a),
                                             float(np.max(np.abs(numeric - a))) if len(a) else 0.0,
                                             float(np.linalg.norm(a)), noise, tolerance))

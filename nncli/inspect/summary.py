@@ -1,5 +1,8 @@
 """The network as a table, like Keras' model.summary(): one row per dense layer with its input and
-output shape, activation, dropout and parameter count (fan_in·units weights + units biases)."""
+output shape, activation, dropout and parameter count (fan_in·units weights + units biases).
+
+Layers are numbered from 0, as everywhere in nncli: weights.npz (``layers.0.weight``), the config's
+``model.layers[0]``, `nncli weights`, `nncli explain` and `nncli gradcheck`."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._registry import Registry
 
-REGISTRY: Registry["Activation"] = Registry("activation")
+REGISTRY: Registry["Activation"] = Registry("activation", ("formula", "derivative", "default_initializer", "kinked"))
 
 
 def get(name: str) -> "Activation":
@@ -28,8 +28,23 @@ def names() -> tuple[str, ...]:
 
 
 class Activation:
+    """Every registered activation states, in its own class body:
+
+    formula              a = f(z), as `nncli explain` prints it and docs/config.md lists it
+    derivative           f'(z), as `nncli explain` prints it
+    default_initializer  the weight initializer a layer with this activation gets by default
+                         (He for the ReLU family: it keeps the activations' variance steady when
+                         about half the units are zero; Glorot otherwise)
+    kinked               True when f' jumps at z = 0 (where a > 0 exactly when z > 0): `nncli
+                         gradcheck` then skips entries whose ±ε moves a unit across the kink
+    """
+
     name = "?"
     needs_z = False  # True when backward needs the pre-activation z, not just a = f(z)
+    formula: str
+    derivative: str
+    default_initializer: str
+    kinked: bool
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -40,7 +55,10 @@ class Activation:
 
 @REGISTRY.register("linear")
 class Linear(Activation):
-    """f(z) = z;  f'(z) = 1."""
+    """The identity: regression outputs, logits."""
+
+    formula, derivative = "a = z", "f'(z) = 1"
+    default_initializer, kinked = "glorot_uniform", False
 
     def forward(self, z, out):
         if out is not z:
@@ -53,7 +71,10 @@ class Linear(Activation):
 
 @REGISTRY.register("sigmoid")
 class Sigmoid(Activation):
-    """f(z) = 1 / (1 + e^-z), a probability in (0, 1);  f'(z) = a(1 - a)."""
+    """A probability in (0, 1)."""
+
+    formula, derivative = "a = 1/(1 + e^−z)", "f'(z) = a(1 − a)"
+    default_initializer, kinked = "glorot_uniform", False
 
     def forward(self, z, out):
         # σ(z) = ½(1 + tanh(z/2)): the same function, with no e^-z to overflow and no branches.
@@ -72,7 +93,10 @@ class Sigmoid(Activation):
 
 @REGISTRY.register("tanh")
 class Tanh(Activation):
-    """f(z) = tanh z;  f'(z) = 1 - a²."""
+    """Zero-centred, in (−1, 1)."""
+
+    formula, derivative = "a = tanh z", "f'(z) = 1 − a²"
+    default_initializer, kinked = "glorot_uniform", False
 
     def forward(self, z, out):
         return np.tanh(z, out=out)
@@ -86,7 +110,10 @@ class Tanh(Activation):
 
 @REGISTRY.register("relu")
 class ReLU(Activation):
-    """f(z) = max(0, z);  f'(z) = 1 where a > 0, else 0."""
+    """Rectified linear unit."""
+
+    formula, derivative = "a = max(0, z)", "f'(z) = 1 where z > 0, else 0"
+    default_initializer, kinked = "he_uniform", True
 
     def forward(self, z, out):
         return np.maximum(z, 0, out=out)
@@ -98,9 +125,11 @@ class ReLU(Activation):
 
 @REGISTRY.register("leaky_relu")
 class LeakyReLU(Activation):
-    """f(z) = z for z > 0, αz otherwise (α = 0.01);  f'(z) = 1 or α (a has the sign of z)."""
+    """ReLU with a small slope α = 0.01 below zero (a has the sign of z)."""
 
     alpha = 0.01
+    formula, derivative = "a = z if z > 0 else 0.01·z", "f'(z) = 1 or 0.01"
+    default_initializer, kinked = "he_uniform", True
 
     def forward(self, z, out):
         return np.maximum(z, self.alpha * z, out=out)
@@ -112,9 +141,11 @@ class LeakyReLU(Activation):
 
 @REGISTRY.register("elu")
 class ELU(Activation):
-    """f(z) = z for z > 0, α(e^z - 1) otherwise (α = 1);  f'(z) = 1, or a + α for z ≤ 0."""
+    """Exponential linear unit, α = 1: smooth at 0 (both sides have slope 1)."""
 
     alpha = 1.0
+    formula, derivative = "a = z if z > 0 else e^z − 1", "f'(z) = 1 or a + 1"
+    default_initializer, kinked = "he_uniform", False
 
     def forward(self, z, out):
         negative = z <= 0
@@ -131,7 +162,10 @@ class ELU(Activation):
 
 @REGISTRY.register("softplus")
 class Softplus(Activation):
-    """f(z) = ln(1 + e^z);  f'(z) = σ(z) = 1 - e^-a (from the output)."""
+    """A smooth ReLU; its derivative σ(z) is computed from the output as 1 − e^−a."""
+
+    formula, derivative = "a = ln(1 + e^z)", "f'(z) = σ(z)"
+    default_initializer, kinked = "glorot_uniform", False
 
     def forward(self, z, out):
         return np.logaddexp(z, 0, out=out)
@@ -143,9 +177,11 @@ class Softplus(Activation):
 
 @REGISTRY.register("silu")
 class SiLU(Activation):
-    """f(z) = z·σ(z) (also called swish);  f'(z) = σ(z)(1 + z(1 - σ(z)))."""
+    """Also called swish."""
 
     needs_z = True
+    formula, derivative = "a = z·σ(z)", "f'(z) = σ(z)(1 + z(1 − σ(z)))"
+    default_initializer, kinked = "he_uniform", False
 
     def forward(self, z, out):
         s = _sigmoid(z)
@@ -159,10 +195,12 @@ class SiLU(Activation):
 
 @REGISTRY.register("gelu")
 class GELU(Activation):
-    """f(z) = z·Φ(z) with the tanh approximation Φ(z) ≈ ½(1 + tanh(√(2/π)(z + 0.044715 z³)));
-    f'(z) = ½(1 + t) + ½z(1 - t²)·√(2/π)(1 + 3·0.044715 z²), t = tanh(√(2/π)(z + 0.044715 z³))."""
+    """With the tanh approximation Φ(z) ≈ ½(1 + t), t = tanh(√(2/π)(z + 0.044715 z³)), whose
+    derivative is ½(1 + t) + ½z(1 − t²)·√(2/π)(1 + 3·0.044715 z²)."""
 
     needs_z = True
+    formula, derivative = "a = z·Φ(z) (tanh approximation)", "f'(z) = Φ(z) + z·φ(z) (approx.)"
+    default_initializer, kinked = "he_uniform", False
     _c = math.sqrt(2.0 / math.pi)
 
     def forward(self, z, out):
@@ -178,11 +216,13 @@ class GELU(Activation):
 
 @REGISTRY.register("softmax")
 class Softmax(Activation):
-    """a_j = e^{z_j} / Σ_k e^{z_k} over each row: probabilities over classes.
-
-    Backward (Jacobian-vector product): dL/dz = a ⊙ (g - Σ_k g_k a_k). When softmax is the output
-    layer and the loss is cross_entropy, the network skips this and uses the fused delta ŷ - y.
+    """Probabilities over classes, row by row. Backward is the Jacobian-vector product; when
+    softmax is the output layer and the loss is cross_entropy, the network skips it and uses the
+    fused delta ŷ − y.
     """
+
+    formula, derivative = "a_j = e^{z_j} / Σ_k e^{z_k}", "∂L/∂z = a ⊙ (∂L/∂a − Σ_k a_k ∂L/∂a_k)"
+    default_initializer, kinked = "glorot_uniform", False
 
     def forward(self, z, out):
         # Subtracting the row maximum keeps e^z finite; it cancels in the ratio.

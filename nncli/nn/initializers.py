@@ -1,7 +1,7 @@
 """Weight initializers: draw a (fan_in, fan_out) matrix from a seeded numpy Generator.
 
-Biases always start at zero. The default follows the activation: He for the ReLU family (keeps the
-variance of activations steady when half the units are zero), Glorot otherwise.
+Biases always start at zero. The default for a layer is its activation's ``default_initializer``
+(nn/activations.py). Each initializer states its distribution in ``formula``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from ._registry import Registry
 
 REGISTRY: Registry["Initializer"] = Registry("initializer")
 
-RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "gelu", "silu"})
-
 
 def get(name: str) -> "Initializer":
     return REGISTRY.get(name)()
@@ -25,12 +23,9 @@ def names() -> tuple[str, ...]:
     return REGISTRY.names()
 
 
-def default_for(activation: str) -> str:
-    return "he_uniform" if activation in RELU_FAMILY else "glorot_uniform"
-
-
 class Initializer:
     name = "?"
+    formula: str  # the distribution W is drawn from
 
     def __call__(self, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
@@ -38,7 +33,9 @@ class Initializer:
 
 @REGISTRY.register("glorot_uniform")
 class GlorotUniform(Initializer):
-    """U(-l, l), l = √(6 / (fan_in + fan_out)) (Glorot & Bengio 2010; Keras' default)."""
+    """Glorot & Bengio 2010; Keras' default."""
+
+    formula = "U(−l, l), l = √(6/(fan_in + fan_out))"
 
     def __call__(self, fan_in, fan_out, rng):
         limit = math.sqrt(6.0 / (fan_in + fan_out))
@@ -47,7 +44,9 @@ class GlorotUniform(Initializer):
 
 @REGISTRY.register("glorot_normal")
 class GlorotNormal(Initializer):
-    """N(0, σ²), σ = √(2 / (fan_in + fan_out)) (a plain, not truncated, normal)."""
+    """A plain, not truncated, normal."""
+
+    formula = "N(0, σ²), σ = √(2/(fan_in + fan_out))"
 
     def __call__(self, fan_in, fan_out, rng):
         return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=(fan_in, fan_out))
@@ -55,7 +54,9 @@ class GlorotNormal(Initializer):
 
 @REGISTRY.register("he_uniform")
 class HeUniform(Initializer):
-    """U(-l, l), l = √(6 / fan_in) (He et al. 2015, for ReLU-family activations)."""
+    """He et al. 2015, for ReLU-family activations."""
+
+    formula = "U(−l, l), l = √(6/fan_in)"
 
     def __call__(self, fan_in, fan_out, rng):
         limit = math.sqrt(6.0 / fan_in)
@@ -64,7 +65,9 @@ class HeUniform(Initializer):
 
 @REGISTRY.register("he_normal")
 class HeNormal(Initializer):
-    """N(0, σ²), σ = √(2 / fan_in)."""
+    """He et al. 2015, normal."""
+
+    formula = "N(0, σ²), σ = √(2/fan_in)"
 
     def __call__(self, fan_in, fan_out, rng):
         return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
@@ -72,7 +75,9 @@ class HeNormal(Initializer):
 
 @REGISTRY.register("lecun_normal")
 class LecunNormal(Initializer):
-    """N(0, σ²), σ = √(1 / fan_in) (LeCun 1998; suits tanh/selu-like units)."""
+    """LeCun 1998; suits tanh/selu-like units."""
+
+    formula = "N(0, σ²), σ = √(1/fan_in)"
 
     def __call__(self, fan_in, fan_out, rng):
         return rng.normal(0.0, math.sqrt(1.0 / fan_in), size=(fan_in, fan_out))

@@ -28,6 +28,7 @@ class Dense:
         self._dx: dict[int, np.ndarray] = {}
         self._ones: dict[int, np.ndarray] = {}
         self._x = self._z = self._a = self._mask = None
+        self.delta: np.ndarray | None = None  # δ = ∂L/∂z of the last backward (a buffer reused per batch)
 
     # Buffers are allocated once per batch size (steady state: the batch size and the last partial
     # batch), so training does no per-batch allocation for the big arrays.
@@ -67,6 +68,16 @@ class Dense:
         self._mask = None
         return a
 
+    @property
+    def input(self) -> np.ndarray | None:
+        """x (n, fan_in) of the last forward: what this layer received (a reference, not a copy)."""
+        return self._x
+
+    @property
+    def output(self) -> np.ndarray | None:
+        """a = f(z) (n, units) of the last forward, before dropout (a reference, not a copy)."""
+        return self._a
+
     def backward(self, grad: np.ndarray, *, is_dz: bool = False, need_dx: bool = True) -> np.ndarray | None:
         """grad is dL/d(output) (n, units), overwritten in place; ``is_dz`` when it is already dL/dz
         (fused loss). Fills dW, db; returns dL/dx (n, fan_in) or None when not needed."""
@@ -75,6 +86,7 @@ class Dense:
                 grad *= self._mask
                 grad *= 1.0 / (1.0 - self.dropout)
             grad = self.activation.backward(self._z, self._a, grad)
+        self.delta = grad
         np.dot(self._x.T, grad, out=self.dW)  # dL/dW = xᵀ·δ
         n = grad.shape[0]
         ones = self._ones.get(n)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Registry
+from ._registry import Registry, Setting, defaults as _defaults
 
-REGISTRY: Registry["Loss"] = Registry("loss")
+REGISTRY: Registry["Loss"] = Registry("loss", ("formula", "gradient", "kinked"))
 
 
 def get(name: str, **params) -> "Loss":
@@ -30,13 +30,28 @@ def names() -> tuple[str, ...]:
     return REGISTRY.names()
 
 
+def defaults(name: str) -> dict:
+    """A loss's settings and their defaults (huber: delta), from its __init__."""
+    return _defaults(REGISTRY.get(name))
+
+
 class Loss:
+    """Every registered loss states, in its own class body, ``formula`` (L over a batch of n, in
+    `nncli explain`'s notation: ŷ the output, y the target, k the outputs per sample), ``gradient``
+    (how ∂L/∂ŷ, or the fused ∂L/∂z, is formed) and ``kinked`` (True when ∂L/∂ŷ jumps where ŷ = y:
+    `nncli gradcheck` then skips entries whose ±ε moves an output across it)."""
+
     name = "?"
+    formula: str
+    gradient: str
+    kinked: bool
     task = "regression"
     #: output activations this loss fuses with (delta is then dL/dz, not dL/da)
     fused_activations: frozenset[str] = frozenset()
     #: output activations this loss accepts at all (None: any)
     allowed_activations: frozenset[str] | None = None
+    #: config settings beyond the name (huber: delta); defaults in __init__ (see _registry.Setting)
+    settings: dict[str, Setting] = {}
 
     def __call__(self, a, y, delta, weights=None, output_activation: str = "linear") -> np.float64:
         """Loss sum over the batch; writes dL/da (or dL/dz when fused) of the batch mean into delta."""
@@ -71,7 +86,11 @@ def _weighted_sum(per_sample: np.ndarray, weights) -> np.float64:
 
 @REGISTRY.register("mse")
 class MSE(Loss):
-    """Mean squared error: L = mean_k (ŷ_k - y_k)²;  ∂L/∂ŷ = 2(ŷ - y)/k (then /n for the batch)."""
+    """Mean squared error."""
+
+    formula = "L = (1/n)·Σ mean_k (ŷ − y)²"
+    gradient = "∂L/∂ŷ = 2(ŷ − y)/(n·k)"
+    kinked = False
 
     def __call__(self, a, y, delta, weights=None, output_activation="linear"):
         n, k = a.shape
@@ -82,7 +101,11 @@ class MSE(Loss):
 
 @REGISTRY.register("mae")
 class MAE(Loss):
-    """Mean absolute error: L = mean_k |ŷ_k - y_k|;  ∂L/∂ŷ = sign(ŷ - y)/k."""
+    """Mean absolute error."""
+
+    formula = "L = (1/n)·Σ mean_k |ŷ − y|"
+    gradient = "∂L/∂ŷ = sign(ŷ − y)/(n·k)"
+    kinked = True
 
     def __call__(self, a, y, delta, weights=None, output_activation="linear"):
         n, k = a.shape
@@ -94,8 +117,14 @@ class MAE(Loss):
 
 @REGISTRY.register("huber")
 class Huber(Loss):
-    """Huber loss with threshold δ: ½r² for |r| ≤ δ, δ(|r| - ½δ) beyond (r = ŷ - y);
-    ∂L/∂ŷ = clip(r, -δ, δ). Quadratic near the target, linear (robust to outliers) far from it."""
+    """Huber loss with threshold δ: quadratic near the target, linear (robust to outliers) far
+    from it; its derivative is continuous at r = 0 and at |r| = δ."""
+
+    formula = "L = (1/n)·Σ mean_k huber_δ(ŷ − y)   (½r² for |r| ≤ δ, δ(|r| − ½δ) beyond)"
+    gradient = "∂L/∂ŷ = clip(ŷ − y, −δ, δ)/(n·k)"
+    kinked = False
+    settings = {"delta": Setting("δ, where the loss turns from quadratic to linear: ½r² for |r| ≤ δ, δ(|r| − ½δ) "
+                                 "beyond (r = ŷ − y).", gt=0)}
 
     def __init__(self, delta: float = 1.0):
         self.delta = float(delta)
@@ -113,11 +142,13 @@ class Huber(Loss):
 
 @REGISTRY.register("binary_crossentropy")
 class BinaryCrossEntropy(Loss):
-    """L = -[y ln ŷ + (1 - y) ln(1 - ŷ)] for one sigmoid unit, y ∈ {0, 1}.
-
-    Fused with sigmoid: ∂L/∂z = ŷ - y. With a linear output z is a logit and
-    L = softplus(z) - y·z, computed without overflow.
+    """For one sigmoid unit, y ∈ {0, 1}. Fused with sigmoid: ∂L/∂z = ŷ − y. With a linear output
+    z is a logit and L = softplus(z) − y·z, computed without overflow.
     """
+
+    formula = "L = −(1/n)·Σ [y·ln ŷ + (1 − y)·ln(1 − ŷ)]"
+    gradient = "∂L/∂z = (ŷ − y)/n"
+    kinked = False
 
     task = "classification"
     fused_activations = frozenset({"sigmoid", "linear"})
@@ -151,12 +182,16 @@ class BinaryCrossEntropy(Loss):
 
 @REGISTRY.register("cross_entropy")
 class CrossEntropy(Loss):
-    """Categorical cross-entropy over K classes with integer labels: L = -ln ŷ_y.
+    """Categorical cross-entropy over K classes with integer labels.
 
-    Fused with softmax: ∂L/∂z = ŷ - onehot(y) — the softmax Jacobian and the log's 1/ŷ cancel, which
+    Fused with softmax: ∂L/∂z = ŷ − onehot(y) — the softmax Jacobian and the log's 1/ŷ cancel, which
     is both cheaper and numerically stable. With a linear output z are logits and the softmax is
     taken here (log-sum-exp with the row maximum subtracted).
     """
+
+    formula = "L = −(1/n)·Σ ln ŷ_y   (ŷ_y: the probability given to the true class)"
+    gradient = "∂L/∂z = (ŷ − onehot(y))/n"
+    kinked = False
 
     task = "classification"
     fused_activations = frozenset({"softmax", "linear"})

@@ -65,7 +65,7 @@ class Network:
     def initialize(self, rng: np.random.Generator) -> None:
         """Draw every weight matrix from its initializer (in float64, then cast); biases zero."""
         for layer, spec in zip(self.layers, self.specs):
-            init = initializers.get(spec.initializer or initializers.default_for(spec.activation))
+            init = initializers.get(spec.initializer or layer.activation.default_initializer)
             layer.W[...] = init(layer.fan_in, layer.units, rng)
             layer.b[...] = 0
 

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from ._registry import Registry
+from ._registry import Registry, Setting, defaults as _defaults
 
-REGISTRY: Registry["Optimizer"] = Registry("optimizer")
+REGISTRY: Registry["Optimizer"] = Registry("optimizer", facts=("formula", "settings"))
 
 #: Elements per chunk for multi-pass updates: 128 KiB of float32, so a chunk stays in L2 cache.
 CHUNK = 32768
@@ -27,8 +27,21 @@ def names() -> tuple[str, ...]:
     return REGISTRY.names()
 
 
+_LEARNING_RATE = Setting("η, the step size; a schedule starts from it.", gt=0)
+
+
+def defaults(name: str) -> dict:
+    """An optimizer's settings and their defaults (learning_rate, momentum, ...), from its __init__."""
+    return _defaults(REGISTRY.get(name), skip=("size", "dtype", "decay"))
+
+
 class Optimizer:
+    """Every registered optimizer states its update ``formula`` in its own class body (g = ∂L/∂w),
+    and its settings' defaults once, in its ``__init__`` signature (the config takes them from
+    there). ``variant`` and ``update_rule`` name the rule this instance's settings select."""
+
     name = "?"
+    formula: str
     _state_arrays: tuple[str, ...] = ()
 
     def __init__(self, size: int, learning_rate: float, dtype=np.float32):
@@ -39,6 +52,14 @@ class Optimizer:
             setattr(self, key, np.zeros(size, self.dtype))
         self._tmp = np.empty(size, self.dtype)
         self._chunks = [slice(i, min(i + CHUNK, size)) for i in range(0, size, CHUNK)]
+
+    @property
+    def variant(self) -> str:
+        return self.name
+
+    @property
+    def update_rule(self) -> str:
+        return self.formula
 
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         raise NotImplementedError
@@ -56,18 +77,38 @@ class Optimizer:
 
 @REGISTRY.register("sgd")
 class SGD(Optimizer):
-    """Gradient descent: w ← w − η·g.
-
-    With momentum μ: v ← μ·v − η·g; w ← w + v. Nesterov looks ahead: w ← w + μ·v − η·g.
-    (Velocity includes η, as in scikit-learn; with a constant η this equals PyTorch's form.)
+    """Gradient descent, with optional momentum μ; Nesterov looks ahead. (Velocity includes η, as
+    in scikit-learn; with a constant η this equals PyTorch's form.)
     """
 
+    RULES = {
+        "sgd": "w_new = w_old − η·∂L/∂w",
+        "sgd+momentum": "v ← μ·v − η·∂L/∂w;  w_new = w_old + v",
+        "sgd+nesterov": "v ← μ·v − η·∂L/∂w;  w_new = w_old + μ·v − η·∂L/∂w",
+    }
+    formula = ("w_new = w_old − η·∂L/∂w; with momentum μ: v ← μ·v − η·∂L/∂w, w_new = w_old + v; "
+               "with nesterov: w_new = w_old + μ·v − η·∂L/∂w (after the same v)")
+    settings = {
+        "learning_rate": Setting("η, the step size in w ← w − η·g (g = ∂L/∂w); a schedule starts from it.", gt=0),
+        "momentum": Setting("μ: v ← μ·v − η·g, w ← w + v; 0 is plain gradient descent.", ge=0, lt=1),
+        "nesterov": Setting("Nesterov's look-ahead momentum: w ← w + μ·v − η·g (after v ← μ·v − η·g)."),
+    }
     _state_arrays = ("velocity",)
 
     def __init__(self, size, learning_rate=0.01, momentum=0.0, nesterov=False, dtype=np.float32):
         super().__init__(size, learning_rate, dtype)
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         self._mv = np.empty(size, self.dtype) if self.nesterov else None  # μ·v, without a new array per step
+
+    @property
+    def variant(self) -> str:
+        if not self.momentum:
+            return "sgd"
+        return "sgd+nesterov" if self.nesterov else "sgd+momentum"
+
+    @property
+    def update_rule(self) -> str:
+        return self.RULES[self.variant]
 
     def step(self, params, grads):
         self.t += 1
@@ -89,20 +130,24 @@ class SGD(Optimizer):
 
 @REGISTRY.register("adam")
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015):
-    m ← β₁·m + (1−β₁)·g;  v ← β₂·v + (1−β₂)·g²;  m̂ = m/(1−β₁ᵗ);  v̂ = v/(1−β₂ᵗ);
-    w ← w − η·m̂/(√v̂ + ε).
+    """Adam (Kingma & Ba 2015).
     (``m`` and ``v`` are stored divided by (1−β₁) and (1−β₂); see step().)"""
 
+    formula = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w_new = w_old − η·m̂/(√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)"
+    settings = {
+        "learning_rate": _LEARNING_RATE,
+        "beta1": Setting("β₁, decay of the running mean of gradients: m ← β₁·m + (1−β₁)·g.", ge=0, lt=1),
+        "beta2": Setting("β₂, decay of the running mean of squared gradients: v ← β₂·v + (1−β₂)·g².", ge=0, lt=1),
+        "epsilon": Setting("ε in w ← w − η·m̂/(√v̂ + ε); keeps the step finite where v̂ ≈ 0.", gt=0),
+    }
     _state_arrays = ("m", "v")
     decoupled = False
 
-    def __init__(self, size, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 weight_decay=0.0, decay: slice | None = None, dtype=np.float32):
+    def __init__(self, size, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8, dtype=np.float32):
         super().__init__(size, learning_rate, dtype)
         self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
-        self.weight_decay = float(weight_decay)
-        self.decay = decay if decay is not None else slice(None)
+        self.weight_decay = 0.0
+        self.decay = slice(None)
 
     def step(self, params, grads):
         self.t += 1
@@ -139,14 +184,20 @@ class Adam(Optimizer):
 
 @REGISTRY.register("adamw")
 class AdamW(Adam):
-    """AdamW (Loshchilov & Hutter 2019): Adam plus decoupled weight decay on weights only:
-    w ← w − η·λ·w, then the Adam update w ← w − η·m̂/(√v̂ + ε). Default λ = 0.01."""
+    """AdamW (Loshchilov & Hutter 2019): Adam plus decoupled weight decay on weights only."""
 
+    formula = "w ← w − η·λ·w (weights only);  then the adam update w_new = w − η·m̂/(√v̂ + ε)"
+    settings = {
+        **Adam.settings,
+        "weight_decay": Setting("Decoupled decay λ: w ← w − η·λ·w before each Adam step, on weights only (not "
+                                "biases); not added to the loss or to g.", ge=0),
+    }
     decoupled = True
 
-    def __init__(self, size, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
-                 weight_decay=0.01, decay: slice | None = None, dtype=np.float32):
-        super().__init__(size, learning_rate, beta1, beta2, epsilon, weight_decay, decay, dtype)
+    def __init__(self, size, weight_decay=0.01, decay: slice | None = None, **adam):
+        super().__init__(size, **adam)  # Adam's settings, with Adam's defaults
+        self.weight_decay = float(weight_decay)
+        self.decay = decay if decay is not None else slice(None)
 
 
 def _adaptive_step(params, grads, acc, tmp, lr: float, eps: float) -> None:
@@ -160,7 +211,14 @@ def _adaptive_step(params, grads, acc, tmp, lr: float, eps: float) -> None:
 
 @REGISTRY.register("rmsprop")
 class RMSprop(Optimizer):
-    """RMSprop (Hinton): s ← ρ·s + (1−ρ)·g²;  w ← w − η·g/(√s + ε)."""
+    """RMSprop (Hinton)."""
+
+    formula = "s ← ρ·s + (1−ρ)·g²;  w_new = w_old − η·g/(√s + ε)"
+    settings = {
+        "learning_rate": _LEARNING_RATE,
+        "rho": Setting("ρ, decay of the running mean of squared gradients: s ← ρ·s + (1−ρ)·g².", ge=0, lt=1),
+        "epsilon": Setting("ε in w ← w − η·g/(√s + ε).", gt=0),
+    }
 
     _state_arrays = ("s",)
 
@@ -180,7 +238,13 @@ class RMSprop(Optimizer):
 
 @REGISTRY.register("adagrad")
 class Adagrad(Optimizer):
-    """Adagrad (Duchi et al. 2011): G ← G + g²;  w ← w − η·g/(√G + ε)."""
+    """Adagrad (Duchi et al. 2011)."""
+
+    formula = "G ← G + g²;  w_new = w_old − η·g/(√G + ε)"
+    settings = {
+        "learning_rate": _LEARNING_RATE,
+        "epsilon": Setting("ε in w ← w − η·g/(√G + ε), G the running sum of g².", gt=0),
+    }
 
     _state_arrays = ("G",)
 

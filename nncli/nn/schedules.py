@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 from ..metrics import higher_is_better, improves
-from ._registry import Registry
+from ._registry import Registry, Setting, defaults as _defaults
 
-REGISTRY: Registry["Schedule"] = Registry("schedule")
+REGISTRY: Registry["Schedule"] = Registry("schedule", facts=("formula", "settings"))
 
 
 def get(name: str, base_lr: float, epochs: int, **params) -> "Schedule":
@@ -22,8 +22,17 @@ def names() -> tuple[str, ...]:
     return REGISTRY.names()
 
 
+def defaults(name: str) -> dict:
+    """A schedule's settings and their defaults, from its __init__."""
+    return _defaults(REGISTRY.get(name), skip=("base_lr", "epochs"))
+
+
 class Schedule:
+    """Every registered schedule states its ``formula`` (η_e, the rate in epoch e, from the
+    optimizer's η) in its own class body, and its settings' defaults once, in ``__init__``."""
+
     name = "?"
+    formula: str
 
     def __init__(self, base_lr: float, epochs: int):
         self.base_lr, self.epochs = float(base_lr), int(epochs)
@@ -43,7 +52,8 @@ class Schedule:
 
 @REGISTRY.register("constant")
 class Constant(Schedule):
-    """η_e = η."""
+    formula = "η_e = η in every epoch e"
+    settings: dict[str, Setting] = {}
 
     def lr(self, epoch):
         return self.base_lr
@@ -51,7 +61,13 @@ class Constant(Schedule):
 
 @REGISTRY.register("step")
 class Step(Schedule):
-    """η_e = η·γ^⌊e / step_size⌋: multiply by γ every step_size epochs."""
+    """Multiply by γ every step_size epochs."""
+
+    formula = "η_e = η·γ^⌊e / step_size⌋"
+    settings = {
+        "step_size": Setting("Multiply η by gamma every step_size epochs: η_e = η·γ^⌊e/step_size⌋ (e from 0).", gt=0),
+        "gamma": Setting("γ, the factor applied every step_size epochs.", gt=0, le=1),
+    }
 
     def __init__(self, base_lr, epochs, step_size: int = 10, gamma: float = 0.1):
         super().__init__(base_lr, epochs)
@@ -63,7 +79,8 @@ class Step(Schedule):
 
 @REGISTRY.register("exponential")
 class Exponential(Schedule):
-    """η_e = η·γ^e."""
+    formula = "η_e = η·γ^e"
+    settings = {"gamma": Setting("γ in η_e = η·γ^e (e counts epochs from 0).", gt=0, le=1)}
 
     def __init__(self, base_lr, epochs, gamma: float = 0.95):
         super().__init__(base_lr, epochs)
@@ -75,8 +92,15 @@ class Exponential(Schedule):
 
 @REGISTRY.register("cosine")
 class Cosine(Schedule):
-    """Linear warmup from η/warmup to η over ``warmup_epochs``, then cosine decay to ``min_lr``:
-    η_e = min_lr + ½(η − min_lr)(1 + cos(π·(e − w)/(E − w)))."""
+    """Linear warmup from η/W to η over W = ``warmup_epochs``, then cosine decay to ``min_lr``."""
+
+    formula = ("warmup η_e = η·(e+1)/W for e < W, then η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), "
+               "E = epochs")
+    settings = {
+        "warmup_epochs": Setting("W: epochs of linear warmup η·(e+1)/W before the cosine decay (0: none).", ge=0),
+        "min_lr": Setting("The floor the cosine decays towards: η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), "
+                          "E = epochs.", ge=0),
+    }
 
     def __init__(self, base_lr, epochs, warmup_epochs: int = 0, min_lr: float = 0.0):
         super().__init__(base_lr, epochs)
@@ -92,8 +116,19 @@ class Cosine(Schedule):
 
 @REGISTRY.register("reduce_on_plateau")
 class ReduceOnPlateau(Schedule):
-    """Multiply η by ``factor`` when ``monitor`` has not improved by more than ``min_delta`` for
-    ``patience`` epochs, never below ``min_lr`` (Keras' ReduceLROnPlateau)."""
+    """Keras' ReduceLROnPlateau: an improvement must beat the best value by more than
+    ``min_delta``."""
+
+    formula = "η ← max(min_lr, factor·η) after `patience` epochs in a row without improvement of `monitor`"
+    # `mode` (auto/min/max) is the engine's own: the config derives it from the monitor's name
+    settings = {
+        "monitor": Setting("A history column to watch, e.g. val_loss, train_loss, val_accuracy; losses and mae/mse "
+                           "must fall, accuracy/f1/r2 must rise."),
+        "factor": Setting("η ← max(min_lr, factor·η) when the monitor has not improved for patience epochs.", gt=0, lt=1),
+        "patience": Setting("Epochs in a row without improvement before η is reduced (the count then restarts).", ge=0),
+        "min_lr": Setting("η is never reduced below this.", ge=0),
+        "min_delta": Setting("An improvement must beat the best value so far by more than this.", ge=0),
+    }
 
     def __init__(self, base_lr, epochs, monitor: str = "val_loss", factor: float = 0.5,
                  patience: int = 5, min_lr: float = 0.0, min_delta: float = 0.0, mode: str = "auto"):
