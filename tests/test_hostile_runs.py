@@ -519,3 +519,11 @@ def test_each_errno_gets_the_path_and_a_fix(code, fix):
     line = os_error_line(OSError(code, os.strerror(code), "runs/x/weights.npz"))
     assert line.startswith(f"runs/x/weights.npz: {os.strerror(code)} [{errno.errorcode[code]}] — ") and fix in line
     assert "\n" not in line
+
+
+def test_plots_nncli_wrote_into_a_run_do_not_block_replacing_it(proj, base_run):
+    shutil.copytree(base_run, proj / "runs/x")
+    (proj / "runs/x/loss.png").write_bytes(b"\x89PNG")  # as `nncli plot runs/x` leaves it
+    r = run_cli("train", "configs/xor.yaml", "--out", "runs/x", *FAST, cwd=proj)
+    assert r.returncode == 0, r.stderr
+    assert not (proj / "runs/x/loss.png").exists() and os.listdir(proj / "runs") == ["x"]
