@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_cli_subprocess
 
 XOR = (ROOT / "configs/xor.yaml").read_text()
 FAST = ["--epochs", "2", "--quiet"]
@@ -499,11 +499,11 @@ def test_nul_in_a_data_path_is_one_line(proj):
 def test_an_ascii_terminal_gets_escapes_not_a_traceback(proj):
     env = {"PYTHONIOENCODING": "ascii"}
     _precious(proj)
-    r = run_cli("train", "configs/xor.yaml", "--out", "precious", *FAST, cwd=proj, env=env)
+    r = run_cli_subprocess("train", "configs/xor.yaml", "--out", "precious", *FAST, cwd=proj, env=env)
     assert r.returncode == 2 and "\\u2014" in one_line(r), r.stderr  # the em dash, escaped
-    r = run_cli("train", "configs/xor.yaml", "--out", "runs/x", "--epochs", "2", cwd=proj, env=env)
+    r = run_cli_subprocess("train", "configs/xor.yaml", "--out", "runs/x", "--epochs", "2", cwd=proj, env=env)
     assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr  # the sparkline, escaped
-    r = run_cli("predict", "runs/x", "datasets/xor.csv", cwd=proj, env=env)
+    r = run_cli_subprocess("predict", "runs/x", "datasets/xor.csv", cwd=proj, env=env)
     assert r.returncode == 0, r.stderr
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import nncli
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli_subprocess
 from nncli.errors import UsageError
 from nncli.run import files, place
 
@@ -84,7 +84,7 @@ def check_after_the_fault(proj: Path, weights: dict, k: int, step: str, fallback
     else:
         state(proj, weights)
     if predict:  # the command line, as a user would run it next (it recovers first)
-        r = run_cli("predict", "runs/x", "datasets/xor.csv", cwd=proj)
+        r = run_cli_subprocess("predict", "runs/x", "datasets/xor.csv", cwd=proj)
         assert r.returncode == 0, (k, step, r.stderr)
     run = nncli.load_run(out)  # recovers what the killed process left
     assert run.predict([[0, 1]]).shape == (1,)
@@ -155,7 +155,7 @@ def test_the_command_line_killed_by_the_env_hook_keeps_predict_working(world, na
     proj, weights, steps = world
     k = steps.index(name) + 1
     reset(proj)
-    r = run_cli("train", "configs/xor.yaml", "--out", "runs/x", "--epochs", "3", "--quiet", cwd=proj,
+    r = run_cli_subprocess("train", "configs/xor.yaml", "--out", "runs/x", "--epochs", "3", "--quiet", cwd=proj,
                 env={"NNCLI_FAULT_AT": f"{k}:kill"})
     assert r.returncode == -signal.SIGKILL, r.stderr
     check_after_the_fault(proj, weights, k, name, fallback=False, predict=True)
