@@ -82,8 +82,26 @@ class LayerConfig(Strict):
     initializer: InitializerName | None = Field(None, description=_initializer_text())
 
 
+def _run_shorthand(value: Any) -> Any:
+    """Allow `init_from: runs/iris` for `init_from: {run: runs/iris}`."""
+    return {"run": value} if isinstance(value, str) else value
+
+
+class InitFromConfig(Strict):
+    run: str = Field(description="Run directory written by nncli train; relative to the config file.")
+    layers: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Layers to take from the run (0 is the first dense layer); the others are initialized as usual. "
+                          "Default: every layer, and each must match the run's shape.")
+    preprocessing: Literal["source", "refit"] = Field(
+        "source", description="source: reuse the run's feature preprocessing (features, one-hot categories, fill values, "
+                              "scaling) so the inputs mean what they meant; refit: fit it on this config's data.")
+
+
 class ModelConfig(Strict):
     layers: list[LayerConfig] = Field(min_length=1, description="Dense layers, input to output; the last is the output layer.")
+    init_from: Annotated[Union[InitFromConfig, None], BeforeValidator(_run_shorthand)] = Field(
+        None, description="Warm start: begin from a trained run's weights instead of the initializers: a run directory, "
+                          "or {run, layers, preprocessing}. Recorded in metrics.json.")
 
 
 # ---------------------------------------------------------------- registry entries with settings
@@ -171,6 +189,12 @@ class TrainingConfig(Strict):
     early_stopping: EarlyStoppingConfig | None = Field(None, description="Stop when the monitored value stops improving.")
     checkpoint_every: int | None = Field(
         None, ge=1, description="Save a resumable checkpoint every N epochs; default: after the first epoch, then at most once every 30 seconds."
+    )
+    snapshots: int | None = Field(
+        None, ge=1, le=1000, description="Save the weights at N evenly spaced epochs (N ≥ 2: the initial weights, the "
+        "last epoch and N − 2 between; 1: the last epoch only) into the run directory as snapshots.npz, for "
+        "`nncli plot RUN --evolution` and `nncli report`. Size: about N × (number of parameters) × 4 bytes "
+        "(8 with float64), e.g. 20 snapshots of a 5,000-parameter network take 400 kB. Default: off."
     )
     dtype: Literal["float32", "float64"] = Field("float32", description="Floating point type of the network.")
 

@@ -373,7 +373,9 @@ def read_json(path: Path, limit: int = JSON_LIMIT) -> dict:
 # ---------------------------------------------------------------- the marker
 # what nncli writes into a run directory after training (`nncli plot RUN`): replaced with the run
 PLOT_FILES = ("loss.png", "decision.png", "fit.png")
-_LEGACY_NAMES = frozenset(RUN_FILES + (CHECKPOINT_ARRAYS, CHECKPOINT_META) + PLOT_FILES)
+# snapshots.npz (run/snapshots.py) is part of a run; .snapshots its parts in the staging folder
+_LEGACY_NAMES = frozenset(RUN_FILES + (CHECKPOINT_ARRAYS, CHECKPOINT_META) + PLOT_FILES
+                          + ("snapshots.npz", ".snapshots"))
 _TMP_NAME = re.compile(r"\.(.+)\.tmp-[0-9]+")
 
 

@@ -27,6 +27,7 @@ import yaml
 
 from ..errors import ConfigError, DivergedError, Interrupted, RunDirError, UsageError
 from . import checkpoint, files, place, resume
+from .snapshots import SNAPSHOTS
 
 
 # ---------------------------------------------------------------- writing
@@ -60,6 +61,10 @@ class RunWriter:
             mark = files.read_marker(self.staging)
         self.run_id = mark["id"]
         trainer.callbacks.insert(0, checkpoint.Periodic(self.staging, trainer.cfg.training.checkpoint_every))
+        if trainer.cfg.training.snapshots:  # first: a checkpoint never runs ahead of the snapshots
+            from .snapshots import SnapshotCallback
+
+            trainer.callbacks.insert(0, SnapshotCallback(self.staging, trainer.cfg.training.snapshots))
         return resumed_from
 
     def train(self, trainer, *, handle_signals: bool) -> None:
@@ -95,6 +100,8 @@ class RunWriter:
             value = resolved["data"].get(key)
             if value:  # paths in a run's config.yaml are absolute: the run can move, the data cannot
                 resolved["data"][key] = str(cfg.resolve_path(value).resolve())
+        if resolved["model"].get("init_from"):  # likewise the run a warm start began from
+            resolved["model"]["init_from"]["run"] = str(cfg.resolve_path(resolved["model"]["init_from"]["run"]).resolve())
         new = files.new_dir(self.out)
         if os.path.lexists(new):
             place.remove_owned(new)
@@ -106,6 +113,9 @@ class RunWriter:
             files.write_text_atomic(new / "preprocessing.json", json.dumps(preprocessor.to_json(), indent=2))
             files.write_text_atomic(new / "history.csv", history.to_csv())
             files.write_text_atomic(new / "metrics.json", json.dumps(metrics, indent=2))
+            if (self.staging / SNAPSHOTS).is_file():  # written by SnapshotCallback when training ended
+                files.step(f"rename {SNAPSHOTS}")
+                os.rename(self.staging / SNAPSHOTS, new / SNAPSHOTS)
             files.write_marker(new, self.run_id)  # last: a marked .X.new is a complete run
             previous = place.describe_run(self.out)
             place.publish(new, self.out)
