@@ -28,6 +28,8 @@ from .training import Callback, History, Trainer, make_loss
 class Run:
     """A trained network with its preprocessing: predict from raw features."""
 
+    replaced: str | None = None  # what train() replaced at the run's path ("the previous run at ...")
+
     def __init__(self, config: Config, network: Network, preprocessor: Preprocessor, history: History,
                  metrics: dict, path: Path | None = None, seconds: float = 0.0):
         self.config, self.network, self.preprocessor = config, network, preprocessor
@@ -154,7 +156,7 @@ def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_cha
                            "data": data_id, "segments": segments}
     if guard is not None:
         guard.trainer, guard.phase = trainer, "train"
-    with store.writing(out_dir) as writer:
+    with store.writing(out_dir, store.inputs_of(cfg)) as writer:
         resumed_from = writer.start(trainer, resume_from_checkpoint=plan)
         faults.point("start.ready")
         writer.train(trainer, handle_signals=guard is not None)
@@ -165,6 +167,7 @@ def _train(config, data, out, overrides, callbacks, resume: bool, allow_data_cha
         faults.point("finish.publish")
         writer.publish(cfg, run.network, run.preprocessor, run.history, run.metrics)
     faults.point("finish.published")
+    run.replaced = writer.replaced
     return run
 
 

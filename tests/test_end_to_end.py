@@ -27,7 +27,7 @@ def test_run_directory_contract(tmp_path, root):
     run = nncli.train(root / "configs/iris.yaml", out=tmp_path / "iris")
     d = tmp_path / "iris"
     assert sorted(p.name for p in d.iterdir()) == sorted(
-        ["config.yaml", "weights.npz", "preprocessing.json", "history.csv", "metrics.json"])
+        [".nncli-run", "config.yaml", "weights.npz", "preprocessing.json", "history.csv", "metrics.json"])
     cfg = yaml.safe_load((d / "config.yaml").read_text())
     assert cfg["training"]["optimizer"]["beta1"] == 0.9  # defaults filled in
     with np.load(d / "weights.npz", allow_pickle=False) as w:

@@ -347,7 +347,7 @@ def test_a_kill_inside_the_final_rename_never_loses_the_previous_run(tmp_path):
     aside = out.parent / ".xor.old-12345"
     os.rename(out, aside)  # as a process killed between the two renames leaves it
     with rundir.locked(out):
-        rundir.recover(out)
+        from nncli.run import place; place.recover(out)
     assert (out / "weights.npz").read_bytes() == before and not aside.exists()
     # leftovers of a process killed while removing the old run are cleaned up by the next one
     shutil.copytree(out, aside)

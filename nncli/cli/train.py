@@ -79,6 +79,8 @@ def train_command(
                       + ("; the training data changed (allowed by --data-changed)" if seg["data_change_allowed"] else ""),
                       file=sys.stderr)
             print_summary(run)
+            if run.replaced:
+                print(f"replaced {run.replaced}")
 
 
 def resume_command(config: Path, out: Optional[Path]) -> str:

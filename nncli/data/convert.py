@@ -14,6 +14,7 @@ Both files are written under temporary names and renamed into place when complet
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -190,13 +191,19 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
             fh.write(_npy_header(dtype, (n, width)))
             fh.flush()
             os.fsync(fh.fileno())
+        buf = io.BytesIO()  # numpy's own file writes report a full disk without an errno
+        np.lib.format.write_array(buf, _targets(y.done()), allow_pickle=False)
         with open(ty, "wb") as fh:
-            np.lib.format.write_array(fh, _targets(y.done()), allow_pickle=False)
+            fh.write(buf.getbuffer())
         tn.write_text(json.dumps({"features": names, "target": target}, indent=1) + "\n", encoding="utf-8")
         os.replace(tx, dst_p)
         os.replace(ty, y_p)
         os.replace(tn, n_p)
         return [dst_p, y_p, n_p]
+    except OSError as exc:  # a failed write names no file: name it (a full disk is one line)
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(dst_p)) from None
+        raise
     finally:
         for p in (tx, ty, tn):
             if p.exists():

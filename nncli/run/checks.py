@@ -13,6 +13,7 @@ from ..errors import RunDirError
 
 PREPROCESSING_KEYS = ("task", "features", "targets", "categories", "scaling", "offset", "scale", "classes", "fill")
 SCALINGS = ("standardize", "minmax", "none")
+_TYPE_NAMES = {"int", "float", "str", "list[...]", "none", "function-after", "union", "nullable"}
 
 
 def _is_number(v: Any) -> bool:
@@ -23,8 +24,39 @@ def _names(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, str) and x for x in v) and len(set(v)) == len(v)
 
 
+_MODEL = None
+
+
+def _model():
+    """The strict pydantic model of preprocessing.json (built once, lazily: pydantic is slow to import)."""
+    global _MODEL
+    if _MODEL is None:
+        from typing import Literal, Optional, Union
+
+        from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, StrictStr
+
+        Number = Union[StrictInt, StrictFloat]
+
+        class PreprocessingFile(BaseModel):
+            model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+            task: Literal["classification", "regression"]
+            features: list[StrictStr]
+            targets: list[StrictStr]
+            categories: dict[StrictStr, list[StrictStr]]
+            scaling: Literal["standardize", "minmax", "none"]
+            offset: list[Number]
+            scale: list[Number]
+            classes: Optional[list[Union[StrictStr, StrictInt, StrictFloat]]]
+            fill: dict[StrictStr, Number]
+
+        _MODEL = PreprocessingFile
+    return _MODEL
+
+
 def check_preprocessing(obj: dict, path: Path, cfg) -> None:
-    """Raise RunDirError naming the first field of preprocessing.json that nncli did not write."""
+    """Raise RunDirError naming the first field of preprocessing.json that nncli did not write:
+    the fields alone and against each other and config.yaml, then every field's type through a
+    strict pydantic model (no coercion, no extra keys, finite numbers)."""
 
     def bad(field: str, what: str):
         raise RunDirError(f"{path}: {field}: {what}; the file was not written by nncli or was changed "
@@ -84,6 +116,25 @@ def check_preprocessing(obj: dict, path: Path, cfg) -> None:
             bad("classes", "a regression run has no classes (expected null)")
         if len(obj["targets"]) != units:
             bad("targets", f"{len(obj['targets'])} target columns but config.yaml's output layer has {units} units")
+
+    # the field checks above give the descriptive lines; the strict model is the last word on every
+    # field's type (no coercion: "1" is not 1, true is not a label, 1e400 is not finite)
+    from pydantic import ValidationError
+
+    try:
+        _model().model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        # a Union reports each branch ('offset', 0, 'int'): keep the path into the file, drop the type names
+        parts = [str(x) for x in loc if not (isinstance(x, str) and x in _TYPE_NAMES)]
+        value = repr(first.get("input"))[:40]
+        msg = first["msg"][:80]
+        if len(parts) > 1 and parts[0] in ("offset", "scale", "fill"):
+            msg = "expected a finite number"
+        elif len(parts) > 1 and parts[0] == "classes":
+            msg = "expected a class label (text or a number)"
+        bad(".".join(parts) if parts else "(top level)", f"{msg} (got {value})")
 
 
 def parse_history(text: str, path: Path):

@@ -10,17 +10,31 @@ Contract (documented in the README):
   history.csv         one row per epoch
   metrics.json        final metrics, epochs, seconds, seed, overrides, versions
 
-A run is built in a staging directory beside the target (``.<name>.partial``) and renamed into
-place only when complete; the previous run at that path stays intact until then. Checkpoints live
-in the staging directory, so a killed run can be resumed. Nothing here uses pickle.
+  .nncli-run          the marker: nncli wrote this directory (JSON: format, run id); nncli replaces
+                      or deletes only directories that carry it (or, written before the marker
+                      existed, hold exactly the five files above)
+
+Beside a run directory X, nncli uses only these exact names (never a pattern of X):
+  .X.lock     the writer's lock            .X.partial  staging: the checkpoint of a training
+  .X.new      the next run, being written  .X.old      the previous run (only without RENAME_EXCHANGE)
+A new run is written complete into .X.new, then swapped with X in one atomic step
+(renameat2(RENAME_EXCHANGE) on Linux), so at every instant X is the old or the new run; without
+that call X is renamed to .X.old first, and a later call puts back whichever is complete. The
+checkpoint in .X.partial is removed only after the new run is in place. Nothing here uses pickle.
+
+Fault injection (tests): NNCLI_FAULT_AT="K:raise|exit|kill" makes the K-th write/rename/fsync step
+of this process fail; NNCLI_FAULT_TRACE=FILE appends each step's name to FILE. Unset, a step costs
+one comparison.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
-import shutil
+import re
+import stat
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,11 +46,65 @@ from ..errors import LockedError, RunDirError, UsageError
 RUN_FILES = ("config.yaml", "weights.npz", "preprocessing.json", "history.csv", "metrics.json")
 CHECKPOINT_ARRAYS = "checkpoint.npz"
 CHECKPOINT_META = "checkpoint.json"
+MARKER = ".nncli-run"
 _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# Size limits of a run's metadata, checked before reading (a run directory may come from anyone).
+JSON_LIMIT = 64 << 20
+CSV_LIMIT = 256 << 20
 
 
+# ---------------------------------------------------------------- fault injection (tests)
+_FAULT_AT = os.environ.get("NNCLI_FAULT_AT")
+_FAULT_TRACE = os.environ.get("NNCLI_FAULT_TRACE")
+_steps = [0]
+
+
+class InjectedFault(OSError):
+    """The failure NNCLI_FAULT_AT asked for (an OSError, as a real write or rename would raise)."""
+
+
+def step(name: str) -> None:
+    """Mark one write/rename/fsync step; with NNCLI_FAULT_AT set, fail at the chosen one."""
+    if _FAULT_AT is None and _FAULT_TRACE is None:
+        return
+    _steps[0] += 1
+    if _FAULT_TRACE:
+        with open(_FAULT_TRACE, "a", encoding="utf-8") as fh:
+            fh.write(f"{_steps[0]} {name}\n")
+    if _FAULT_AT:
+        k, _, mode = _FAULT_AT.partition(":")
+        if int(k) == _steps[0]:
+            if mode == "kill":
+                import signal
+
+                os.kill(os.getpid(), signal.SIGKILL)
+            if mode == "exit":
+                os._exit(99)
+            raise InjectedFault(errno.EIO, f"injected fault at step {_steps[0]} ({name})", name)
+
+
+# ---------------------------------------------------------------- names beside a run
 def staging_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.partial"
+
+
+def new_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.new"
+
+
+def old_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.old"
+
+
+def legacy_old_dirs(out: Path) -> list[Path]:
+    """``.X.old-PID`` folders left by nncli before 0.x used exact names: matched against the escaped
+    name, so ``X`` is never read as a pattern."""
+    pattern = re.compile(re.escape(f".{out.name}.old-") + r"[0-9]+")
+    try:
+        names = os.listdir(out.parent)
+    except OSError:
+        return []
+    return [out.parent / n for n in sorted(names) if pattern.fullmatch(n)]
 
 
 def lock_path(out: Path) -> Path:
@@ -82,10 +150,11 @@ def locked(out: Path):
             break
         fh.close()  # the holder released and removed it meanwhile: lock the new one
     try:
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+        try:  # unbuffered, so a full disk fails here (naming the file), not later in close()
+            os.ftruncate(fh.fileno(), 0)
+            os.pwrite(fh.fileno(), f"pid {os.getpid()}".encode(), 0)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         yield
     finally:
         try:
@@ -95,26 +164,68 @@ def locked(out: Path):
         fh.close()
 
 
+@contextmanager
+def try_locked(out: Path):
+    """Yield True holding the lock on ``out`` when it is free and can be taken (the folder is
+    writable), else False; never creates folders, never waits."""
+    import fcntl
+
+    path = lock_path(out)
+    try:
+        fh = open(path, "a+")
+    except OSError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            same = os.path.samestat(os.fstat(fh.fileno()), os.stat(path))
+        except OSError:
+            same = False
+        if not same:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+    finally:
+        fh.close()
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, fsync, then rename over ``path``."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
+            step(f"write {path.name}")
             fh.write(data)
             fh.flush()
+            step(f"fsync {path.name}")
             os.fsync(fh.fileno())
+        step(f"rename {path.name}")
         os.replace(tmp, path)
         fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
         try:
             tmp.unlink()
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write names no file: name it
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
 def fsync_dir(folder: Path) -> None:
     """Make a rename in ``folder`` durable (a crash right after os.replace could otherwise undo it)."""
+    step(f"fsync {folder.name}/")
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # a platform or filesystem without directory handles: nothing to sync
@@ -210,45 +321,80 @@ def load_npz(path: Path, display: str | None = None) -> dict[str, np.ndarray]:
         raise RunDirError(f"{display}: damaged or truncated .npz file ({exc.__class__.__name__}: {exc})") from None
 
 
-def read_json(path: Path) -> dict:
-    if not path.is_file():
-        raise RunDirError(f"{path}: missing; is this a complete nncli run directory?")
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; anything else (missing, a folder, a
+    FIFO or device such as /dev/zero, a file too large, a symlink to one) is a one-line RunDirError
+    before any byte is read. Opened non-blocking so a FIFO cannot hang the process."""
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise RunDirError(f"{path}: missing; is this a complete nncli run directory?") from None
+    except OSError as exc:
+        raise RunDirError(f"{path}: cannot read ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise RunDirError(f"{path}: is {kind}; a run directory holds regular files only "
+                              f"(re-train to get a clean run directory)")
+        if st.st_size > limit:
+            raise RunDirError(f"{path}: is {st.st_size / (1 << 20):.1f} MiB, over the {limit >> 20} MiB nncli "
+                              f"ever writes there; not an nncli file (re-train to get a clean run directory)")
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise RunDirError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > limit:  # grew while being read
+        raise RunDirError(f"{path}: larger than {limit >> 20} MiB; not an nncli file")
+    return data
+
+
+def read_text_limited(path: Path, limit: int = CSV_LIMIT) -> str:
+    data = read_limited(path, limit)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RunDirError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def read_json(path: Path, limit: int = JSON_LIMIT) -> dict:
+    """A JSON object from a file of at most ``limit`` bytes (RunDirError otherwise)."""
+    try:
+        obj = json.loads(read_limited(path, limit).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunDirError(f"{path}: not valid JSON ({exc})") from None
     except RecursionError:
         raise RunDirError(f"{path}: nested too deeply to be nncli metadata") from None
-    except OSError as exc:
-        raise RunDirError(f"{path}: cannot read ({exc.strerror})") from None
     if not isinstance(obj, dict):
         raise RunDirError(f"{path}: expected a JSON object")
     return obj
 
 
-def commit(staging: Path, out: Path) -> None:
-    """Move a complete staging directory into place; the old run is removed only afterwards."""
-    for name in (CHECKPOINT_ARRAYS, CHECKPOINT_META):
-        try:
-            (staging / name).unlink()
-        except FileNotFoundError:
-            pass
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        os.rename(out, old)
-    os.rename(staging, out)
-    fsync_dir(out.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+# ---------------------------------------------------------------- the marker
+# what nncli writes into a run directory after training (`nncli plot RUN`): replaced with the run
+PLOT_FILES = ("loss.png", "decision.png", "fit.png")
+# snapshots.npz (run/snapshots.py) is part of a run; .snapshots its parts in the staging folder
+_LEGACY_NAMES = frozenset(RUN_FILES + (CHECKPOINT_ARRAYS, CHECKPOINT_META) + PLOT_FILES
+                          + ("snapshots.npz", ".snapshots"))
+_TMP_NAME = re.compile(r"\.(.+)\.tmp-[0-9]+")
 
 
-def recover(out: Path) -> None:
-    """Undo what a process killed inside commit() left (call with the lock held): the previous run
-    moved aside but the new one not yet in place -> put the previous run back; otherwise remove
-    leftovers of the previous run."""
-    leftovers = sorted(out.parent.glob(f".{out.name}.old-*"))
-    if not out.exists() and leftovers:
-        os.rename(leftovers.pop(), out)
-    for old in leftovers:
-        shutil.rmtree(old, ignore_errors=True)
+def read_marker(folder: Path) -> dict | None:
+    """The marker of a folder nncli wrote ({"format": 1, "id": ...}), or None when it has none
+    (or it is not a small regular file)."""
+    path = folder / MARKER
+    try:
+        if path.is_symlink() or not path.is_file():
+            return None
+        obj = read_json(path, 4096)
+    except (RunDirError, OSError):
+        return None
+    return obj if obj.get("nncli") == "run" else None
+
+
+def write_marker(folder: Path, run_id: str) -> None:
+    write_text_atomic(folder / MARKER, json.dumps({"nncli": "run", "format": 1, "id": run_id}) + "\n")
+
+
+def new_run_id() -> str:
+    return os.urandom(8).hex()

@@ -14,8 +14,8 @@ the trainer runs with periodic checkpoints, and the complete run is published wi
 from __future__ import annotations
 
 import json
+import os
 import platform
-import shutil
 import signal
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +26,8 @@ import numpy as np
 import yaml
 
 from ..errors import ConfigError, DivergedError, Interrupted, RunDirError, UsageError
-from . import checkpoint, files, resume
+from . import checkpoint, files, place, resume
+from .snapshots import SNAPSHOTS
 
 
 # ---------------------------------------------------------------- writing
@@ -35,23 +36,31 @@ class RunWriter:
 
     def __init__(self, out: Path):
         self.out, self.staging = out, files.staging_dir(out)
+        self.run_id: str = ""
+        self.replaced: str | None = None  # set by publish(): "the previous run at X (...)" or None
 
     def start(self, trainer, *, resume_from_checkpoint=None) -> int | None:
         """Prepare the staging folder and hook periodic checkpoints into ``trainer``. Resuming
         (``resume_from_checkpoint``: a resume.Plan), the checkpoint is checked and restored: returns
-        its epoch; otherwise any old staging folder is removed and None is returned."""
+        its epoch; otherwise any old staging folder (nncli's only: anything else is refused) is
+        removed and None is returned. The staging folder carries the marker with this training's
+        id, which the published run will carry too."""
         resumed_from = None
         if resume_from_checkpoint:
             resumed_from = resume.restore(trainer, resume_from_checkpoint, self.staging)
-        elif self.staging.is_dir() and not self.staging.is_symlink():
-            shutil.rmtree(self.staging)
-        elif self.staging.exists() or self.staging.is_symlink():
-            self.staging.unlink()
+        elif os.path.lexists(self.staging):
+            place.remove_owned(self.staging)
         try:
+            files.step(f"mkdir {self.staging.name}")
             self.staging.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(f"{self.staging}: cannot create the staging folder ({exc.strerror}); "
                              f"choose another output with --out") from None
+        mark = files.read_marker(self.staging)
+        if mark is None or not isinstance(mark.get("id"), str):
+            files.write_marker(self.staging, files.new_run_id())
+            mark = files.read_marker(self.staging)
+        self.run_id = mark["id"]
         trainer.callbacks.insert(0, checkpoint.Periodic(self.staging, trainer.cfg.training.checkpoint_every))
         if trainer.cfg.training.snapshots:  # first: a checkpoint never runs ahead of the snapshots
             from .snapshots import SnapshotCallback
@@ -76,8 +85,8 @@ class RunWriter:
                         f"is kept in {self.staging}")
                 raise DivergedError(exc.message + note, checkpoint=self.staging, out=self.out) from None
             try:
-                self.staging.rmdir()  # only when empty
-            except OSError:
+                place.remove_owned(self.staging)  # no checkpoint in it: only the marker
+            except (OSError, UsageError):
                 pass
             raise DivergedError(exc.message + "; no checkpoint had been written, nothing was kept") from None
         if trainer.stop_signal is not None and not trainer.finished:
@@ -104,7 +113,8 @@ class RunWriter:
                            f"no checkpoint had been written, nothing was kept", trainer.stop_signal)
 
     def publish(self, cfg, network, preprocessor, history, metrics: dict) -> None:
-        """Write the five run files into the staging folder, then move it into place."""
+        """Write the five run files and the marker into .X.new, swap it with X in one atomic step
+        (place.publish), then remove the checkpoint. ``self.replaced`` says what was at X before."""
         resolved = cfg.resolved()
         for key in ("path", "y_path", "validation", "test"):
             value = resolved["data"].get(key)
@@ -112,24 +122,81 @@ class RunWriter:
                 resolved["data"][key] = str(cfg.resolve_path(value).resolve())
         if resolved["model"].get("init_from"):  # likewise the run a warm start began from
             resolved["model"]["init_from"]["run"] = str(cfg.resolve_path(resolved["model"]["init_from"]["run"]).resolve())
-        staging = self.staging
-        files.write_text_atomic(staging / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
-        files.write_bytes_atomic(staging / "weights.npz", files.npz_bytes(network.weights_dict()))
-        files.write_text_atomic(staging / "preprocessing.json", json.dumps(preprocessor.to_json(), indent=2))
-        files.write_text_atomic(staging / "history.csv", history.to_csv())
-        files.write_text_atomic(staging / "metrics.json", json.dumps(metrics, indent=2))
-        files.commit(staging, self.out)
+        new = files.new_dir(self.out)
+        if os.path.lexists(new):
+            place.remove_owned(new)
+        try:
+            files.step(f"mkdir {new.name}")
+            new.mkdir()
+            files.write_text_atomic(new / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+            files.write_bytes_atomic(new / "weights.npz", files.npz_bytes(network.weights_dict()))
+            files.write_text_atomic(new / "preprocessing.json", json.dumps(preprocessor.to_json(), indent=2))
+            files.write_text_atomic(new / "history.csv", history.to_csv())
+            files.write_text_atomic(new / "metrics.json", json.dumps(metrics, indent=2))
+            if (self.staging / SNAPSHOTS).is_file():  # written by SnapshotCallback when training ended
+                files.step(f"rename {SNAPSHOTS}")
+                os.rename(self.staging / SNAPSHOTS, new / SNAPSHOTS)
+            files.write_marker(new, self.run_id)  # last: a marked .X.new is a complete run
+            previous = place.describe_run(self.out)
+            place.publish(new, self.out)
+        except BaseException:
+            try:  # a half-written .X.new (or, after the swap, the previous run) goes; the checkpoint stays
+                if os.path.lexists(new):
+                    place.remove_owned(new)
+            except (OSError, UsageError):
+                pass
+            raise
+        self.replaced = previous
+        try:
+            place.remove_owned(self.staging)  # the checkpoint of a run now published
+        except (OSError, UsageError):
+            pass  # the run is in place; the next call removes the leftover (place.recover)
 
 
 @contextmanager
-def writing(out: Path) -> Iterator[RunWriter]:
-    """Hold the lock on ``out`` (LockedError if another process does) and recover what a process
-    killed while publishing left, then hand over a RunWriter."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a directory; choose another output with --out")
+def writing(out: Path, protect: tuple[Path, ...] = ()) -> Iterator[RunWriter]:
+    """Check the output path (place.output_path: never a folder nncli did not write, never one
+    holding ``protect``), hold its lock (LockedError if another process does), recover what a
+    killed process left, then hand over a RunWriter."""
+    out = place.output_path(out, protect)
     with files.locked(out):
-        files.recover(out)
-        yield RunWriter(out)
+        place.recover(out)
+        place.output_path(out, protect)  # again: recovery may have put a run back
+        try:
+            yield RunWriter(out)
+        except BaseException:
+            # a failure before or while publishing: a staging folder without a checkpoint holds
+            # nothing to resume from, so it goes (the same rule recover() applies after a kill)
+            try:
+                place.drop_staging_without_checkpoint(out)
+            except (OSError, UsageError):
+                pass
+            raise
+
+
+def inputs_of(cfg) -> tuple[Path, ...]:
+    """The files a training reads (the config, the data): an output folder must not hold them."""
+    paths = []
+    if cfg.source_path != "<config>":
+        paths.append(Path(cfg.source_path))
+    for key in ("path", "y_path", "validation", "test"):
+        value = getattr(cfg.data, key, None)
+        if isinstance(value, str) and value and "\0" not in value:
+            paths.append(cfg.resolve_path(value))
+    return tuple(paths)
+
+
+def recover_quietly(path: Path) -> None:
+    """Before reading a run: recover what a killed writer left, if no writer holds the lock now
+    and the folder is writable; otherwise (read-only, locked, a symlink) read what is there."""
+    if path.is_symlink() or path.name in ("", ".", ".."):
+        return
+    try:
+        with files.try_locked(path) as held:
+            if held:
+                place.recover(path)
+    except (OSError, UsageError, RunDirError):
+        pass
 
 
 def train_unsaved(trainer, *, handle_signals: bool) -> None:
@@ -172,6 +239,8 @@ def final_metrics(cfg, trainer, splits: dict[str, Any], preprocessor, resumed_fr
 
 
 # ---------------------------------------------------------------- loading
+METRICS_LIMIT = 16 << 20
+
 @dataclass
 class StoredRun:
     """A run directory's contents, each file checked against the others."""
@@ -192,7 +261,9 @@ def load(path: str | Path, build_network: Callable[[Any, int], Any]) -> StoredRu
     from .checks import check_preprocessing, parse_history
 
     path = Path(path)
+    recover_quietly(path)
     _check_layout(path)
+    files.read_limited(path / "config.yaml", 1 << 20)  # a regular file of at most 1 MiB, before parsing
     try:
         cfg = load_config(path / "config.yaml")  # positioned messages; relative paths resolve against the run
     except ConfigError as exc:
@@ -205,16 +276,11 @@ def load(path: str | Path, build_network: Callable[[Any, int], Any]) -> StoredRu
     pre = Preprocessor.from_json(pre_json)
     network = build_network(cfg, pre.n_inputs)
     network.load_weights(read_weights(path / "weights.npz", network.weights_dict()))
-    metrics = files.read_json(path / "metrics.json")
+    metrics = files.read_json(path / "metrics.json", METRICS_LIMIT)
     seconds = metrics.get("training_seconds", 0.0)
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise RunDirError(f"{path / 'metrics.json'}: training_seconds: expected a number, got {seconds!r:.40}")
-    try:
-        text = (path / "history.csv").read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise RunDirError(f"{path / 'history.csv'}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise RunDirError(f"{path / 'history.csv'}: cannot read ({exc.strerror})") from None
+    text = files.read_text_limited(path / "history.csv", files.CSV_LIMIT)
     history = parse_history(text, path / "history.csv")
     return StoredRun(cfg, network, pre, history, metrics, float(seconds))
 
@@ -236,8 +302,8 @@ def _check_layout(path: Path) -> None:
         hint = ""
         if best.is_file():
             try:
-                hint = f", e.g. the best one: {json.loads(best.read_text(encoding='utf-8'))['path']}"
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                hint = f", e.g. the best one: {files.read_json(best, 1 << 20)['path']}"
+            except (KeyError, TypeError, RunDirError):
                 hint = ""
         raise RunDirError(f"{path}: is a sweep folder, not a run directory; give one of its trial "
                           f"directories{hint} (see best.json and results.csv)")
@@ -276,8 +342,8 @@ def read_metrics(run_dir: Path) -> dict[str, float | int]:
     {"accuracy": ..}} become train_loss, val_accuracy (the names history.csv uses), plus
     epochs_run, best_epoch and training_seconds. {} when there is no readable metrics.json."""
     try:
-        raw = json.loads((Path(run_dir) / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        raw = files.read_json(Path(run_dir) / "metrics.json", METRICS_LIMIT)
+    except RunDirError:
         return {}
     out: dict[str, float | int] = {}
     if not isinstance(raw, dict):
