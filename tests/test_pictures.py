@@ -246,3 +246,27 @@ def test_snapshots_value_is_checked():
     with pytest.raises(ConfigError) as exc:
         config_from_dict(base)
     assert "training.snapshots" in exc.value.messages[0]
+
+
+def test_a_run_with_every_picture_and_the_report_can_be_retrained_over(tmp_path, monkeypatch):
+    """What `nncli plot` and `nncli report` write into a run is nncli's own: training the same
+    output again replaces the run (the never-delete rule must not refuse it)."""
+    import nncli
+    from typer.testing import CliRunner
+    from nncli.cli.app import app
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    out = tmp_path / "xor"
+    cfg = root / "configs" / "tutorial" / "03-xor-hidden-layer.yaml"
+    nncli.train(cfg, out=out, overrides=["training.epochs=20"])
+    runner = CliRunner()
+    for args in (["plot", str(out)], ["plot", str(out), "--network"], ["plot", str(out), "--evolution"],
+                 ["report", str(out)]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, (args, res.output)
+    written = {p.name for p in out.iterdir()}
+    assert {"network.png", "evolution.png", "evolution.gif", "report.html", "loss.png"} <= written
+    run = nncli.train(cfg, out=out, overrides=["training.epochs=20"])
+    assert run.replaced and (out / "weights.npz").is_file()
+    assert not (out / "report.html").exists()

@@ -371,8 +371,10 @@ def read_json(path: Path, limit: int = JSON_LIMIT) -> dict:
 
 
 # ---------------------------------------------------------------- the marker
-# what nncli writes into a run directory after training (`nncli plot RUN`): replaced with the run
-PLOT_FILES = ("loss.png", "decision.png", "fit.png")
+# what nncli writes into a run directory after training (`nncli plot RUN [--network|--evolution]`,
+# `nncli report RUN`): replaced with the run (tests/test_pictures.py retrains over each of them)
+PLOT_FILES = ("loss.png", "decision.png", "fit.png", "network.png", "evolution.png", "evolution.gif",
+              "report.html")
 # snapshots.npz (run/snapshots.py) is part of a run; .snapshots its parts in the staging folder
 _LEGACY_NAMES = frozenset(RUN_FILES + (CHECKPOINT_ARRAYS, CHECKPOINT_META) + PLOT_FILES
                           + ("snapshots.npz", ".snapshots"))
