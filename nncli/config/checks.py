@@ -7,6 +7,7 @@ Imports nothing from schema.py (schema.py calls :func:`check_config` after valid
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from ..nn import losses
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["CLASSIFICATION_METRICS", "REGRESSION_METRICS", "check_config"]
 
 CLASSIFICATION_METRICS = ("accuracy", "f1")
+# scheme://... (http, https, s3, ftp, file, ...): a URL is never a local path, whatever the scheme
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 REGRESSION_METRICS = ("mae", "mse", "r2")
 
 
@@ -86,6 +89,11 @@ def check_config(cfg: Config) -> tuple[list[str], list[str]]:
         errors.append(f"{cfg.where('data', 'generator')}: data: give either path or generator, not both")
     if cfg.data.y_path is not None and (cfg.data.path is None or not cfg.data.path.endswith(".npy")):
         errors.append(f"{cfg.where('data', 'y_path')}: data.y_path: only with an .npy data.path")
+    for key in ("path", "y_path", "validation", "test"):
+        value = getattr(cfg.data, key)
+        if value is not None and _URL.match(value):
+            errors.append(f"{cfg.where('data', key)}: data.{key}: {value!r} is a URL and nncli reads local files only — "
+                          f"download the file first (e.g. curl -LO {value}) and give its local path")
     if not math.isfinite(tr.optimizer.learning_rate):
         errors.append(f"{cfg.where('training', 'optimizer', 'learning_rate')}: training.optimizer.learning_rate: must be finite")
     return errors, warnings

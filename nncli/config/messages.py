@@ -294,11 +294,11 @@ def _error_line(err: dict, loc: tuple, path: tuple, source: Source, model) -> tu
             text += (f" for {kind}{tag!r}{'' if given else ' (the default)'}"
                      f" — {key} is a key of {', '.join(tags)} only: set {dotted(path[:-1] + (disc,))}"
                      f" to {' or '.join(tags)} too")
-        elif allowed:
-            suggestion = did_you_mean(key, allowed)
-            if suggestion is not None and suggestion != key:
-                text += f" — did you mean {suggestion!r}?"
-            else:
+        else:
+            hint = _key_hint(model, str(key), allowed or [], path[:-1])
+            if hint is not None:
+                text += f" — did you mean {hint}?"
+            elif allowed:
                 text += f" (allowed: {', '.join(allowed)})"
         return _line(source, path, text, key=True)
 
@@ -385,6 +385,78 @@ def _error_line(err: dict, loc: tuple, path: tuple, source: Source, model) -> tu
     if "[key]" in loc:
         msg = f"invalid key: {msg}"
     return _line(source, path, f"{name}: {msg}", key="[key]" in loc)
+
+
+def _initials(name: str) -> str | None:
+    """'learning_rate' -> 'lr': how a key of two or more words is abbreviated."""
+    parts = [p for p in name.split("_") if p]
+    return "".join(p[0] for p in parts).lower() if len(parts) > 1 else None
+
+
+def _key_hint(model, key: str, allowed: list[str], section: tuple) -> str | None:
+    """The suggestion for an unknown ``key`` met in the mapping at ``section`` (a data path).
+
+    In order: the same name in another section of the schema (a key in the wrong place:
+    ``training.learning_rate`` -> ``training.optimizer.learning_rate``), a close name in this
+    section (``dropot`` -> ``'dropout'``, ``lr`` -> ``'learning_rate'``), a close name elsewhere.
+    Quoted when it is a key of this mapping, a full dotted path when it is somewhere else.
+    """
+    elsewhere = _schema_keys(model) if model is not None else []
+    here = dotted(section) if section else ""
+    here_parts = re.split(r"[.\[]", here) if here else []
+
+    def nearest(paths: list[str]) -> str | None:
+        paths = [p for p in dict.fromkeys(paths) if p.rsplit(".", 1)[0] != here or not here]
+        paths = [p for p in paths if not (not here and "." not in p)]  # not a key of this mapping
+        if not paths:
+            return None
+
+        def shared(p: str) -> int:
+            n = 0
+            for a, b in zip(re.split(r"[.\[]", p), here_parts):
+                if a != b:
+                    break
+                n += 1
+            return n
+
+        best = max(shared(p) for p in paths)
+        ranked = sorted((p for p in paths if shared(p) == best), key=lambda p: (p.count("."), p))
+        return " or ".join(ranked[:3])
+
+    low = key.lower()
+    exact = nearest([p for p, name in elsewhere if name.lower() == low])
+    if exact is not None:
+        return exact
+    guess = did_you_mean(key, allowed) if allowed else None
+    if guess is None:
+        guess = next((a for a in allowed if _initials(a) == low), None)
+    if guess is not None and guess != key:
+        return repr(guess)
+    names = sorted({name for _, name in elsewhere})
+    close = difflib.get_close_matches(low, [n.lower() for n in names], n=1, cutoff=0.8)
+    if close:
+        return nearest([p for p, name in elsewhere if name.lower() == close[0]])
+    return nearest([p for p, name in elsewhere if _initials(name) == low])
+
+
+def _schema_keys(model) -> list[tuple[str, str]]:
+    """(dotted path, key) for every key the schema accepts at any depth; list items as ``[i]``."""
+    out: list[tuple[str, str]] = []
+
+    def visit(tp, prefix: str, seen: tuple) -> None:
+        for cand in _unwrap(tp):
+            origin = typing.get_origin(cand)
+            if origin in (list, tuple, set, frozenset):
+                for item in typing.get_args(cand)[:1]:
+                    visit(item, prefix + "[i]", seen)
+            elif _is_model(cand) and cand not in seen:
+                for name, annotation in _field_names(cand).items():
+                    path = f"{prefix}.{name}" if prefix else name
+                    out.append((path, name))
+                    visit(annotation, path, seen + (cand,))
+
+    visit(model, "", ())
+    return list(dict.fromkeys(out))
 
 
 def _union_message(items: list) -> str:
