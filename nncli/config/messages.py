@@ -24,12 +24,43 @@ if TYPE_CHECKING:  # only for annotations: load.py imports this module
     from .load import Source
 
 __all__ = [
+    "MAX_LINE",
+    "cap_line",
     "did_you_mean",
+    "human_bytes",
     "dotted",
     "format_validation_error",
     "located",
     "position_prefix",
 ]
+
+
+MAX_LINE = 480  # characters in one message line: room for a long path, the problem and the fix
+_HEAD, _TAIL = 300, 140
+
+
+def cap_line(line: str, limit: int = MAX_LINE) -> str:
+    """One message line cut to at most ~``limit`` characters: the start (the place and what is
+    wrong) and the end (the fix) are kept, the middle -- a 5000-class list, a huge value -- is
+    replaced by ``… (N characters left out) …``.  Shorter lines come back unchanged."""
+    if len(line) <= limit:
+        return line
+    head, tail = line[:_HEAD], line[-_TAIL:]
+    return f"{head} … ({len(line) - _HEAD - _TAIL:,} characters left out) … {tail}"
+
+
+def human_bytes(n: int) -> str:
+    """1 -> '1 byte', 80_000_000_000 -> '74.5 GiB' (binary units, one decimal); any size of int."""
+    if n < 1024:
+        return f"{n} byte{'s' if n != 1 else ''}"
+    units = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    k = 1
+    while k < len(units) and n >= 1024 ** (k + 1):
+        k += 1
+    whole = n // 1024 ** k
+    if whole >= 1024:  # beyond YiB: say how many digits rather than print them
+        return "more than 1024 YiB" if len(str(whole)) > 15 else f"{whole:,} YiB"
+    return f"{n / 1024 ** k:.1f} {units[k - 1]}"
 
 
 def did_you_mean(word: Any, choices: Iterable[Any]) -> str | None:
