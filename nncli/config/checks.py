@@ -93,8 +93,8 @@ def check_config(cfg: Config) -> tuple[list[str], list[str]]:
     for key in ("path", "y_path", "validation", "test"):
         value = getattr(cfg.data, key)
         if value is not None and _URL.match(value):
-            errors.append(f"{cfg.where('data', key)}: data.{key}: {value!r} is a URL and nncli reads local files only — "
-                          f"download the file first (e.g. curl -LO {value}) and give its local path")
+            errors.append(f"{cfg.where('data', key)}: data.{key}: {value!r} is a URL and nncli reads local files only"
+                          f" — download the file first and give its local path")
     errors.extend(check_sizes(cfg))
     if not math.isfinite(tr.optimizer.learning_rate):
         errors.append(f"{cfg.where('training', 'optimizer', 'learning_rate')}: training.optimizer.learning_rate: must be finite")

@@ -37,6 +37,7 @@ __all__ = [
 
 MAX_LINE = 480  # characters in one message line: room for a long path, the problem and the fix
 _HEAD, _TAIL = 300, 140
+_LONG_WORD = re.compile(r"[^\s,]{120,}")
 
 
 def cap_line(line: str, limit: int = MAX_LINE) -> str:
@@ -45,6 +46,11 @@ def cap_line(line: str, limit: int = MAX_LINE) -> str:
     replaced by ``… (N characters left out) …``.  Shorter lines come back unchanged."""
     if len(line) <= limit:
         return line
+    # First each huge word (a value, a key, a path) on its own, so what is wrong stays readable...
+    line = _LONG_WORD.sub(lambda m: f"{m.group()[:60]}…({len(m.group()) - 80:,} characters left out)…{m.group()[-20:]}", line)
+    if len(line) <= limit:
+        return line
+    # ...then the middle of the line (a long list), keeping the place and the fix.
     head, tail = line[:_HEAD], line[-_TAIL:]
     return f"{head} … ({len(line) - _HEAD - _TAIL:,} characters left out) … {tail}"
 
