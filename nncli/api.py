@@ -71,9 +71,15 @@ class Run:
 
 
 def build_network(cfg: Config, n_inputs: int, rng: np.random.Generator | None = None) -> Network:
-    """The network the config describes, for inputs of width ``n_inputs`` (weights from ``rng``)."""
+    """The network the config describes, for inputs of width ``n_inputs`` (weights from ``rng``,
+    then from model.init_from's run when the config names one: a network about to train)."""
     specs = [LayerSpec(l.units, l.activation, l.dropout, l.initializer) for l in cfg.model.layers]
-    return Network(n_inputs, specs, dtype=np.dtype(cfg.training.dtype), rng=rng)
+    network = Network(n_inputs, specs, dtype=np.dtype(cfg.training.dtype), rng=rng)
+    if rng is not None and cfg.model.init_from is not None:
+        from .warmstart import load_layers
+
+        load_layers(cfg, network)
+    return network
 
 
 def as_config(config: Config | dict | str | Path, overrides=()) -> Config:
@@ -119,6 +125,10 @@ def train(config: Config | dict | str | Path, *, data: tuple[np.ndarray, np.ndar
 
 def _result(cfg: Config, trainer: Trainer, checked, out_dir: Path | None, resumed_from: int | None) -> Run:
     metrics = store.final_metrics(cfg, trainer, checked.splits, checked.preprocessor, resumed_from)
+    if cfg.model.init_from is not None:
+        from .warmstart import record
+
+        metrics["init_from"] = record(cfg)
     return Run(cfg, trainer.network, checked.preprocessor, trainer.history, metrics, out_dir, trainer.seconds)
 
 

@@ -19,6 +19,8 @@ DISTRIBUTION = "nncli-trainer"
 EXTRAS: dict[str, list[str]] = {
     "plot": ["matplotlib>=3.6"],
     "dask": ["dask[distributed]>=2023.1"],
+    "onnx": ["onnx>=1.14"],
+    "sklearn": ["scikit-learn>=1.6"],
 }
 
 

@@ -1,7 +1,7 @@
 """Predictions out: raw CSV rows in, one prediction per input row out (CSV, JSON or JSON lines).
 
-The input is read in chunks (CHUNK_ROWS rows: read, transform, predict, write, repeat), so memory
-does not grow with the input. An error in a later chunk is still one clean line; on stdout the
+The input is read in blocks of bytes (tables.read_csv_chunks: read, transform, predict, write,
+repeat), so memory does not grow with the length or the width of the input. An error in a later chunk is still one clean line; on stdout the
 earlier chunks have already been written, but with --out FILE the output goes to a temporary file
 renamed into place only when every row succeeded, so nothing half-written remains.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .data.tables import read_csv_chunks
+from .data.csvread import read_csv_chunks
 from .errors import DataError, UsageError
 
-CHUNK_ROWS = 10_000
+CHUNK_ROWS: int | None = None  # None: blocks of about csvread.CHUNK_BYTES bytes of text, whatever the width
 FORMATS = ("csv", "json", "jsonl")
 
 
@@ -46,48 +46,81 @@ def prediction_columns(run, proba: bool) -> list[str]:
     return cols
 
 
-def prediction_rows(run, table, proba: bool):
-    """Yield lists of CSV cells, one per input row."""
-    classification = run.task == "classification"
-    for values in prediction_values(run, table, proba):
-        if classification:
-            yield [_cell(values[0])] + [f"{v:.6g}" for v in values[1:]]
-        else:
-            yield [f"{v:.8g}" for v in values]
+class _Predictor:
+    """One forward pass per chunk: class indices and probabilities, or values."""
+
+    def __init__(self, run, proba: bool):
+        self.run, self.proba = run, proba
+        self.classification = run.task == "classification"
+        self.loss = None
+        if self.classification and proba:
+            from .training import make_loss
+
+            self.loss = make_loss(run.config)
+
+    def __call__(self, table) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(class indices (k,) or None, probabilities (k, n_classes) or values (k, n_targets) float64)."""
+        out = self.run.output(table)
+        act = self.run.network.output_activation
+        if not self.classification:
+            return None, out.astype(np.float64)
+        from .metrics import predicted_classes
+
+        idx = predicted_classes(out, act)
+        p = np.asarray(self.loss.probabilities(out, act), np.float64) if self.proba else None
+        return idx, p
 
 
 def prediction_values(run, table, proba: bool):
     """Yield lists of Python values (label or numbers), one per input row, columns as prediction_columns."""
-    pre = run.preprocessor
-    if pre.task == "classification":
-        labels = run.predict(table)
-        if proba:
-            p = run.predict_proba(table)
-            for label, row in zip(labels, p):
-                yield [_json_value(label)] + [float(v) for v in row]
-        else:
-            for label in labels:
-                yield [_json_value(label)]
-    else:
-        for row in run.predict(table):
-            yield [float(v) for v in row]
+    idx, values = _Predictor(run, proba)(table)
+    if idx is None:
+        yield from ([float(v) for v in row] for row in values)
+        return
+    labels = [_json_value(c) for c in run.preprocessor.classes]
+    for i, k in enumerate(idx):
+        yield [labels[k]] + ([float(v) for v in values[i]] if values is not None else [])
+
+
+def _csv_block(values: np.ndarray, fmt: str, first: np.ndarray | None = None) -> str:
+    """Rows of CSV text: ``first`` (k,) cells already as text, then ``values`` (k, m) formatted with
+    ``fmt``, in C (np.char.mod) rather than a Python call per cell."""
+    cols = [first] if first is not None else []
+    cols += [np.char.mod(fmt, values[:, j]) for j in range(values.shape[1])] if values is not None else []
+    if not cols or len(cols[0]) == 0:
+        return ""
+    line = cols[0]
+    for c in cols[1:]:
+        line = np.char.add(np.char.add(line, ","), c)
+    return "\n".join(line.tolist()) + "\n"
 
 
 class _Writer:
     """Writes one chunk of predictions at a time in the chosen format."""
 
-    def __init__(self, fh, fmt: str, columns: list[str]):
+    def __init__(self, fh, fmt: str, columns: list[str], run=None, proba: bool = False):
         self.fh, self.fmt, self.columns = fh, fmt, columns
         self.first = True  # the header (or "[") goes out with the first chunk, once it succeeded
+        self.predictor = _Predictor(run, proba) if run is not None else None
+        self.label_cells = None
+        if run is not None and run.task == "classification":
+            cells = io.StringIO()  # each class label as a CSV cell once (quoted if it needs it)
+            w = csv.writer(cells, lineterminator="\n")
+            for c in run.preprocessor.classes:
+                w.writerow([_cell(_json_value(c))])
+            self.label_cells = np.array(cells.getvalue().split("\n")[:-1], dtype=str)
 
     def chunk(self, run, table, proba: bool) -> None:
         buf = io.StringIO()  # the whole chunk is computed before any of it is written
         if self.fmt == "csv":
-            writer = csv.writer(buf, lineterminator="\n")
             if self.first:
-                writer.writerow(self.columns)
+                csv.writer(buf, lineterminator="\n").writerow(self.columns)
                 self.first = False
-            writer.writerows(prediction_rows(run, table, proba))
+            idx, values = self.predictor(table)
+            if idx is None:
+                buf.write(_csv_block(values, "%.8g"))
+            else:
+                buf.write(_csv_block(values, "%.6g", self.label_cells[idx]))
         else:
             for values in prediction_values(run, table, proba):
                 text = json.dumps(dict(zip(self.columns, values)))
@@ -118,13 +151,13 @@ def _decoded(chunks, display: str):
 
 
 def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str = "csv",
-                chunk_rows: int = CHUNK_ROWS) -> None:
+                chunk_rows: int | None = CHUNK_ROWS) -> None:
     source = _stdin_text() if input == "-" else input
     display = "<stdin>" if input == "-" else input
     chunks = _decoded(read_csv_chunks(source, display, chunk_rows, text_columns=set(run.preprocessor.categories)), display)
     columns = prediction_columns(run, proba)
     if out is None:
-        writer = _Writer(sys.stdout, fmt, columns)
+        writer = _Writer(sys.stdout, fmt, columns, run, proba)
         for table in chunks:
             writer.chunk(run, table, proba)
             sys.stdout.flush()
@@ -141,7 +174,7 @@ def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str
         except OSError as exc:
             raise UsageError(f"{out}: cannot write ({exc.strerror}); check the folder exists and is writable") from None
         with fh:
-            writer = _Writer(fh, fmt, columns)
+            writer = _Writer(fh, fmt, columns, run, proba)
             for table in chunks:
                 writer.chunk(run, table, proba)
             writer.close()

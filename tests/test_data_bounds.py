@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from nncli.data import tables
-from nncli.data.tables import read_csv, read_csv_chunks, read_csv_stream, read_npz_xy
+from nncli.data.csvread import read_csv, read_csv_chunks, read_csv_stream
+from nncli.data.tables import read_npz_xy
 from nncli.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +93,8 @@ def test_npz_larger_than_memory_is_refused_with_the_memory_mapped_way(tmp_path, 
     path = tmp_path / "d.npz"
     np.savez_compressed(path, X=np.zeros((1000, 10), np.float32), y=np.zeros(1000))
     monkeypatch.setattr(tables, "memory_bytes", lambda: 10_000)
-    with pytest.raises(DataError, match=r"d\.npz: its arrays take 48000 bytes in memory, more than this machine has "
-                                        r"\(10000\); .* set data\.path and data\.y_path \(read memory-mapped\)$"):
+    with pytest.raises(DataError, match=r"d\.npz: its arrays need 46\.9 KiB in memory, more than this machine has "
+                                        r"\(9\.8 KiB\); .* set data\.path and data\.y_path \(read memory-mapped\)$"):
         read_npz_xy(path, str(path))
 
 

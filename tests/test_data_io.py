@@ -15,7 +15,7 @@ import nncli
 from nncli.run import files as rundir
 from nncli.config import config_from_dict
 from nncli.data.prepare import prepare, split_indices
-from nncli.data.tables import read_csv, read_csv_chunks
+from nncli.data.csvread import read_csv, read_csv_chunks
 from nncli.errors import DataError
 from nncli.seeding import Stream, rng as seeded_rng
 

@@ -116,7 +116,7 @@ CSV_CASES = [
     ("duplicate_header.csv", {}, _at("duplicate_header.csv", 1) + r": column name 'x1' appears twice in the header"),
     ("unnamed_column.csv", {}, _at("unnamed_column.csv", 1) + r": column 2 has no name in the header"),
     ("no_target_column.csv", {}, r".*config\.yaml:\d+:\d+: data\.target: no column 'y' in " + re.escape(str(CSV / "no_target_column.csv")) + r" \(columns: x1, x2, label\)"),
-    ("empty_target_cell.csv", {}, _at("empty_target_cell.csv", 3) + r": target column 'y' is empty"),
+    ("empty_target_cell.csv", {}, _at("empty_target_cell.csv", 3) + r": target column 'y' is empty: no class label \(empty or NaN; .*\) — fill it in, or set data.missing: drop .*"),
     ("only_target.csv", {}, _at("only_target.csv") + r": no feature columns left after removing the target \['y'\]"),
     ("a_directory.csv", {}, _at("a_directory.csv") + r": is a directory, not a data file"),
     ("does_not_exist.csv", {}, r".*config\.yaml:\d+:\d+: data\.path: file not found: " + re.escape(str(CSV / "does_not_exist.csv"))),
@@ -138,8 +138,8 @@ def test_class_unseen_in_training_names_file_row_and_column(tmp_path):
 def test_text_target_for_regression(tmp_path):
     cfg = binary_config({"path": str(CSV / "text_target_regression.csv")}, loss="mse")
     cfg["model"]["layers"][-1]["activation"] = "linear"
-    train_fails(tmp_path, cfg, 2, _at("text_target_regression.csv", 2)
-                + r": target column 'y' holds text; a regression loss needs numbers .*")
+    train_fails(tmp_path, cfg, 2, _at("text_target_regression.csv", 3)
+                + r": target column 'y' holds text \('high'\); a regression loss needs numbers .*")
 
 
 def test_csv_field_over_a_mebibyte(tmp_path):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from nncli.config import config_from_dict, load_config
 from nncli.data.preprocess import Preprocessor
-from nncli.data.tables import read_csv, read_csv_stream
+from nncli.data.csvread import read_csv, read_csv_stream
 from nncli.errors import NncliError
 
 SETTINGS = settings(max_examples=int(__import__("os").environ.get("NNCLI_HYPOTHESIS_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -94,7 +94,7 @@ def test_config_from_arbitrary_nested_data(data):
 @SETTINGS
 @given(st.dictionaries(st.sampled_from(["units", "activation", "dropout", "initializer"]), json_values, max_size=4),
        st.dictionaries(st.sampled_from(["epochs", "batch_size", "loss", "optimizer", "schedule", "early_stopping",
-                                        "l1", "l2", "clip_norm", "class_weight", "metrics", "checkpoint_every", "dtype"]),
+                                        "l1", "l2", "clip_norm", "class_weight", "metrics", "checkpoint_every", "snapshots", "dtype"]),
                        json_values, max_size=5))
 def test_config_with_arbitrary_layer_and_training_values(layer, training):
     try:

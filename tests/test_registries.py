@@ -174,7 +174,7 @@ def test_schedule_defaults_are_the_engines(name):
 
 
 def test_huber_delta_default_is_the_engines():
-    assert S.HuberLoss(name="huber").delta == losses.defaults("huber")["delta"] == losses.get("huber").delta
+    assert S.LOSS_MODELS["huber"](name="huber").delta == losses.defaults("huber")["delta"] == losses.get("huber").delta
 
 
 def test_an_entry_that_leaves_out_a_fact_cannot_register():
@@ -187,3 +187,68 @@ def test_an_entry_that_leaves_out_a_fact_cannot_register():
     with pytest.raises(TypeError, match="default_initializer, kinked"):
         reg.register("double")(Half)
     assert "double" not in reg
+
+
+def test_a_new_registry_entry_needs_no_other_file(tmp_path):
+    """Adding an optimizer, schedule or loss with settings touches only its nn/ module: the config
+    model, its defaults and bounds, docs and the JSON Schema follow. Shown in a fresh interpreter
+    that registers a new optimizer and a new schedule before the config is imported."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = '''
+import numpy as np
+from nncli.nn import optimizers, schedules
+from nncli.nn._registry import Setting
+
+@optimizers.REGISTRY.register("signsgd")
+class SignSGD(optimizers.Optimizer):
+    formula = "w_new = w_old − η·sign(∂L/∂w)"
+    settings = {"learning_rate": Setting("η", gt=0), "floor": Setting("ignored below", ge=0)}
+    def __init__(self, size, learning_rate=0.05, floor=0.0, dtype=np.float32):
+        super().__init__(size, learning_rate, dtype)
+        self.floor = float(floor)
+    def step(self, params, grads):
+        self.t += 1
+        params -= self.learning_rate * np.sign(grads)
+
+@schedules.REGISTRY.register("halving")
+class Halving(schedules.Schedule):
+    formula = "η_e = η·2^(−⌊e/k⌋)"
+    settings = {"every": Setting("k, epochs between halvings", gt=0)}
+    def __init__(self, base_lr, epochs, every: int = 3):
+        super().__init__(base_lr, epochs)
+        self.every = int(every)
+    def lr(self, epoch):
+        return self.base_lr * 0.5 ** (epoch // self.every)
+
+import json
+from nncli.config import config_from_dict
+from nncli.config.docs import markdown, schema_text
+cfg = config_from_dict({"name": "t", "data": {"generator": {"name": "xor"}},
+                        "model": {"layers": [{"units": 1, "activation": "sigmoid"}]},
+                        "training": {"loss": "binary_crossentropy", "epochs": 7,
+                                     "optimizer": {"name": "signsgd", "floor": 0.5},
+                                     "schedule": {"name": "halving"}}})
+print(cfg.training.optimizer.learning_rate, cfg.training.optimizer.floor, cfg.training.schedule.every)
+try:
+    config_from_dict({"name": "t", "data": {"generator": {"name": "xor"}},
+                      "model": {"layers": [{"units": 1, "activation": "sigmoid"}]},
+                      "training": {"loss": "binary_crossentropy", "optimizer": {"name": "signsgd", "floor": -1}}})
+except Exception as exc:
+    print("refused:", str(exc).splitlines()[0])
+print("in docs:", "sign(∂L/∂w)" in markdown(), "η_e = η·2^(−⌊e/k⌋)" in markdown(), '"SignSGDConfig"' in schema_text())
+import nncli
+run = nncli.train(cfg, out=False)
+print("lr:", [round(v, 4) for v in run.history.columns["lr"]])
+'''
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                         env={**__import__("os").environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "0.05 0.5 3"
+    assert lines[1].startswith("refused:") and "training.optimizer.floor" in lines[1] and ">= 0" in lines[1]
+    assert lines[2] == "in docs: True True True"
+    assert lines[3] == "lr: [0.05, 0.05, 0.05, 0.025, 0.025, 0.025, 0.0125]"

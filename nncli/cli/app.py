@@ -15,8 +15,11 @@ from .common import STATE, Command, Group
 from .explain import explain_command
 from .gradcheck import gradcheck_command
 from .plot import plot_command
+from .report import report_command
 from .data import data_app
 from .evaluate import evaluate_command
+from .export import export_command
+from .compare import compare_command
 from .predict import predict_command
 from .sweep import sweep_command
 from .train import train_command
@@ -62,10 +65,13 @@ app.command("schema", cls=Command)(schema_command)
 app.command("explain", cls=Command)(explain_command)
 app.command("gradcheck", cls=Command)(gradcheck_command)
 app.command("plot", cls=Command)(plot_command)
+app.command("report", cls=Command)(report_command)
 app.command("weights", cls=Command)(weights_command)
 app.command("evaluate", cls=Command)(evaluate_command)
 app.add_typer(data_app, name="data")
 app.command("sweep", cls=Command)(sweep_command)
+app.command("export", cls=Command)(export_command)
+app.command("compare", cls=Command)(compare_command)
 
 
 def main() -> None:

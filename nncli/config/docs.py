@@ -46,6 +46,7 @@ def json_schema() -> dict:
                 req.remove("name")
             if not req:
                 defs[default_def].pop("required", None)
+    defs["ModelConfig"]["properties"]["init_from"]["anyOf"].insert(0, {"type": "string"})  # init_from: RUN_DIR
     return schema
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
 from .load import load_yaml, source_from_data
 from .messages import format_validation_error, position_prefix
@@ -82,131 +82,68 @@ class LayerConfig(Strict):
     initializer: InitializerName | None = Field(None, description=_initializer_text())
 
 
+def _run_shorthand(value: Any) -> Any:
+    """Allow `init_from: runs/iris` for `init_from: {run: runs/iris}`."""
+    return {"run": value} if isinstance(value, str) else value
+
+
+class InitFromConfig(Strict):
+    run: str = Field(description="Run directory written by nncli train; relative to the config file.")
+    layers: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="Layers to take from the run (0 is the first dense layer); the others are initialized as usual. "
+                          "Default: every layer, and each must match the run's shape.")
+    preprocessing: Literal["source", "refit"] = Field(
+        "source", description="source: reuse the run's feature preprocessing (features, one-hot categories, fill values, "
+                              "scaling) so the inputs mean what they meant; refit: fit it on this config's data.")
+
+
 class ModelConfig(Strict):
     layers: list[LayerConfig] = Field(min_length=1, description="Dense layers, input to output; the last is the output layer.")
+    init_from: Annotated[Union[InitFromConfig, None], BeforeValidator(_run_shorthand)] = Field(
+        None, description="Warm start: begin from a trained run's weights instead of the initializers: a run directory, "
+                          "or {run, layers, preprocessing}. Recorded in metrics.json.")
 
 
-# ---------------------------------------------------------------- optimizers (discriminated on name)
-# Each model's docstring is its optimizer's formula and each default its optimizer's own
-# (nn/optimizers.py): written once, there.
-_SGD, _ADAM, _ADAMW = optimizers.defaults("sgd"), optimizers.defaults("adam"), optimizers.defaults("adamw")
-_RMSPROP, _ADAGRAD = optimizers.defaults("rmsprop"), optimizers.defaults("adagrad")
+# ---------------------------------------------------------------- registry entries with settings
+def _entry_model(model_name: str, name: str, entry: type, defaults: dict[str, Any], doc: str) -> type[BaseModel]:
+    """The pydantic model of one registry entry: ``name`` plus each of the entry's settings, typed
+    by and defaulting to its ``__init__`` default, described and bounded by its Setting. Built here
+    so that an optimizer, schedule or loss is described in one place: its class in nncli/nn/."""
+    unknown = set(entry.settings) - set(defaults)
+    if unknown:
+        raise TypeError(f"{name}: settings {sorted(unknown)} have no default in {entry.__name__}.__init__")
+    fields: dict[str, Any] = {"name": (Literal[name], ...)}
+    for key, setting in entry.settings.items():
+        default = defaults[key]
+        fields[key] = (type(default), Field(default, description=setting.description, **setting.bounds()))
+    return create_model(model_name, __base__=Strict, __doc__=doc, __module__=__name__, **fields)
 
 
-class SGDConfig(Strict):
-    __doc__ = optimizers.REGISTRY.get("sgd").formula
-
-    name: Literal["sgd"]
-    learning_rate: float = Field(_SGD["learning_rate"], gt=0, description="η, the step size in w ← w − η·g (g = ∂L/∂w); a schedule starts from it.")
-    momentum: float = Field(_SGD["momentum"], ge=0, lt=1, description="μ: v ← μ·v − η·g, w ← w + v; 0 is plain gradient descent.")
-    nesterov: bool = Field(_SGD["nesterov"], description="Nesterov's look-ahead momentum: w ← w + μ·v − η·g (after v ← μ·v − η·g).")
+def _union(models: list[type[BaseModel]], default: str | None):
+    fill = _default_name(default) if default else _name_shorthand
+    return Annotated[Union[tuple(models)], Field(discriminator="name"), BeforeValidator(fill)]
 
 
-class AdamConfig(Strict):
-    __doc__ = optimizers.REGISTRY.get("adam").formula
-
-    name: Literal["adam"]
-    learning_rate: float = Field(_ADAM["learning_rate"], gt=0, description="η, the step size; a schedule starts from it.")
-    beta1: float = Field(_ADAM["beta1"], ge=0, lt=1, description="β₁, decay of the running mean of gradients: m ← β₁·m + (1−β₁)·g.")
-    beta2: float = Field(_ADAM["beta2"], ge=0, lt=1, description="β₂, decay of the running mean of squared gradients: v ← β₂·v + (1−β₂)·g².")
-    epsilon: float = Field(_ADAM["epsilon"], gt=0, description="ε in w ← w − η·m̂/(√v̂ + ε); keeps the step finite where v̂ ≈ 0.")
-
-
-class AdamWConfig(AdamConfig):
-    __doc__ = optimizers.REGISTRY.get("adamw").formula
-
-    name: Literal["adamw"]  # type: ignore[assignment]
-    weight_decay: float = Field(_ADAMW["weight_decay"], ge=0, description="Decoupled decay λ: w ← w − η·λ·w before each Adam step, on weights only (not biases); not added to the loss or to g.")
+# optimizers and schedules, discriminated on name: SGDConfig, AdamConfig, ..., StepSchedule, ...
+OPTIMIZER_MODELS = {name: _entry_model(f"{cls.__name__}Config", name, cls, optimizers.defaults(name), cls.formula)
+                    for name, cls in optimizers.REGISTRY.items()}
+SCHEDULE_MODELS = {name: _entry_model(f"{cls.__name__}Schedule", name, cls, schedules.defaults(name),
+                                      cls.formula + (" (e counts from 0; history.csv's epoch column from 1)"
+                                                     if not cls.settings else ""))
+                   for name, cls in schedules.REGISTRY.items()}
+OptimizerConfig = _union(list(OPTIMIZER_MODELS.values()), "adam")
+ScheduleConfig = _union(list(SCHEDULE_MODELS.values()), "constant")
 
 
-class RMSpropConfig(Strict):
-    __doc__ = optimizers.REGISTRY.get("rmsprop").formula
-
-    name: Literal["rmsprop"]
-    learning_rate: float = Field(_RMSPROP["learning_rate"], gt=0, description="η, the step size; a schedule starts from it.")
-    rho: float = Field(_RMSPROP["rho"], ge=0, lt=1, description="ρ, decay of the running mean of squared gradients: s ← ρ·s + (1−ρ)·g².")
-    epsilon: float = Field(_RMSPROP["epsilon"], gt=0, description="ε in w ← w − η·g/(√s + ε).")
-
-
-class AdagradConfig(Strict):
-    __doc__ = optimizers.REGISTRY.get("adagrad").formula
-
-    name: Literal["adagrad"]
-    learning_rate: float = Field(_ADAGRAD["learning_rate"], gt=0, description="η, the step size; a schedule starts from it.")
-    epsilon: float = Field(_ADAGRAD["epsilon"], gt=0, description="ε in w ← w − η·g/(√G + ε), G the running sum of g².")
-
-
-OptimizerConfig = Annotated[
-    Union[SGDConfig, AdamConfig, AdamWConfig, RMSpropConfig, AdagradConfig],
-    Field(discriminator="name"),
-    BeforeValidator(_default_name("adam")),
-]
-
-
-# ---------------------------------------------------------------- schedules (discriminated on name)
-_STEP, _EXP, _COSINE = schedules.defaults("step"), schedules.defaults("exponential"), schedules.defaults("cosine")
-_PLATEAU = schedules.defaults("reduce_on_plateau")
-
-
-class ConstantSchedule(Strict):
-    __doc__ = schedules.REGISTRY.get("constant").formula + " (e counts from 0; history.csv's epoch column from 1)"
-
-    name: Literal["constant"]
-
-
-class StepSchedule(Strict):
-    __doc__ = schedules.REGISTRY.get("step").formula
-
-    name: Literal["step"]
-    step_size: int = Field(_STEP["step_size"], gt=0, description="Multiply η by gamma every step_size epochs: η_e = η·γ^⌊e/step_size⌋ (e from 0).")
-    gamma: float = Field(_STEP["gamma"], gt=0, le=1, description="γ, the factor applied every step_size epochs.")
-
-
-class ExponentialSchedule(Strict):
-    __doc__ = schedules.REGISTRY.get("exponential").formula
-
-    name: Literal["exponential"]
-    gamma: float = Field(_EXP["gamma"], gt=0, le=1, description="γ in η_e = η·γ^e (e counts epochs from 0).")
-
-
-class CosineSchedule(Strict):
-    __doc__ = schedules.REGISTRY.get("cosine").formula
-
-    name: Literal["cosine"]
-    warmup_epochs: int = Field(_COSINE["warmup_epochs"], ge=0, description="W: epochs of linear warmup η·(e+1)/W before the cosine decay (0: none).")
-    min_lr: float = Field(_COSINE["min_lr"], ge=0, description="The floor the cosine decays towards: η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), E = epochs.")
-
-
-class PlateauSchedule(Strict):
-    __doc__ = schedules.REGISTRY.get("reduce_on_plateau").formula
-
-    name: Literal["reduce_on_plateau"]
-    monitor: str = Field(_PLATEAU["monitor"], description="A history column to watch, e.g. val_loss, train_loss, val_accuracy; "
-                                                 "losses and mae/mse must fall, accuracy/f1/r2 must rise.")
-    factor: float = Field(_PLATEAU["factor"], gt=0, lt=1, description="η ← max(min_lr, factor·η) when the monitor has not improved for patience epochs.")
-    patience: int = Field(_PLATEAU["patience"], ge=0, description="Epochs in a row without improvement before η is reduced (the count then restarts).")
-    min_lr: float = Field(_PLATEAU["min_lr"], ge=0, description="η is never reduced below this.")
-    min_delta: float = Field(_PLATEAU["min_delta"], ge=0, description="An improvement must beat the best value so far by more than this.")
-
-
-ScheduleConfig = Annotated[
-    Union[ConstantSchedule, StepSchedule, ExponentialSchedule, CosineSchedule, PlateauSchedule],
-    Field(discriminator="name"),
-    BeforeValidator(_default_name("constant")),
-]
-
-
-# ---------------------------------------------------------------- losses
+# losses: the ones without settings share one model (a name); each with settings has its own
 class PlainLoss(Strict):
-    name: Literal[tuple(n for n in losses.names() if n != "huber")]  # type: ignore[valid-type]
+    name: Literal[tuple(n for n, cls in losses.REGISTRY.items() if not cls.settings)]  # type: ignore[valid-type]
 
 
-class HuberLoss(Strict):
-    name: Literal["huber"]
-    delta: float = Field(losses.defaults("huber")["delta"], gt=0, description="δ, where the loss turns from quadratic to linear: ½r² for |r| ≤ δ, δ(|r| − ½δ) beyond (r = ŷ − y).")
-
-
-LossConfig = Annotated[Union[PlainLoss, HuberLoss], Field(discriminator="name"), BeforeValidator(_name_shorthand)]
+LOSS_MODELS = {name: _entry_model(f"{cls.__name__}Loss", name, cls, losses.defaults(name), cls.formula)
+               for name, cls in losses.REGISTRY.items() if cls.settings}
+LossConfig = Annotated[Union[(PlainLoss, *LOSS_MODELS.values())], Field(discriminator="name"),
+                       BeforeValidator(_name_shorthand)]
 
 
 class EarlyStoppingConfig(Strict):
@@ -226,11 +163,11 @@ class TrainingConfig(Strict):
     loss: LossConfig = Field(description="A name or {name: huber, delta: 1.0}: " + "; ".join(
         f"{n}: {cls.formula}" for n, cls in losses.REGISTRY.items()) + ".")
     optimizer: OptimizerConfig = Field(
-        default_factory=lambda: AdamConfig(name="adam"),
+        default_factory=lambda: OPTIMIZER_MODELS["adam"](name="adam"),
         description=f"{', '.join(optimizers.names())}, with its settings; a mapping without name is adam.",
     )
     schedule: ScheduleConfig = Field(
-        default_factory=lambda: ConstantSchedule(name="constant"),
+        default_factory=lambda: SCHEDULE_MODELS["constant"](name="constant"),
         description=f"Learning-rate schedule over epochs: {', '.join(schedules.names())}.",
     )
     l2: float = Field(0.0, ge=0, description="λ₂ of the L2 penalty λ₂·Σw²: adds 2λ₂·w to each weight's gradient every step "
@@ -252,6 +189,12 @@ class TrainingConfig(Strict):
     early_stopping: EarlyStoppingConfig | None = Field(None, description="Stop when the monitored value stops improving.")
     checkpoint_every: int | None = Field(
         None, ge=1, description="Save a resumable checkpoint every N epochs; default: after the first epoch, then at most once every 30 seconds."
+    )
+    snapshots: int | None = Field(
+        None, ge=1, le=1000, description="Save the weights at N evenly spaced epochs (N ≥ 2: the initial weights, the "
+        "last epoch and N − 2 between; 1: the last epoch only) into the run directory as snapshots.npz, for "
+        "`nncli plot RUN --evolution` and `nncli report`. Size: about N × (number of parameters) × 4 bytes "
+        "(8 with float64), e.g. 20 snapshots of a 5,000-parameter network take 400 kB. Default: off."
     )
     dtype: Literal["float32", "float64"] = Field("float32", description="Floating point type of the network.")
 

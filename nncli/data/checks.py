@@ -13,6 +13,8 @@ import numpy as np
 
 from ..errors import DataError
 from .prepare import PreparedData, Split, class_weights, prepare
+from .preprocess import label_text
+from .tables import listing
 
 if TYPE_CHECKING:
     from .preprocess import Preprocessor
@@ -55,8 +57,12 @@ class CheckedData:
 def prepare_checked(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> CheckedData:
     """Read the configured data (or the given (X, y) arrays), split and preprocess it, check it
     against the config (every problem reported at once, DataError) and compute the class weights."""
-    prepared = prepare(cfg, data)
+    from ..warmstart import check_layers, source_preprocessor  # model.init_from: a run's preprocessing
+
+    prepared = prepare(cfg, data, fitted=source_preprocessor(cfg))
     check_against_data(cfg, prepared)
+    if cfg.model.init_from is not None:  # the layer shapes need the data's input width
+        check_layers(cfg, prepared.preprocessor.n_inputs)
     pre = prepared.preprocessor
     n_classes = len(pre.classes) if pre.task == "classification" else None
     cw = class_weights(cfg, pre, prepared.train.y) if n_classes else None
@@ -74,14 +80,14 @@ def check_against_data(cfg, prepared: PreparedData) -> None:
         k = len(pre.classes)
         if cfg.training.loss.name == "binary_crossentropy" and k != 2:
             errors.append(f"{cfg.where('training', 'loss')}: training.loss: binary_crossentropy needs exactly 2 classes, "
-                          f"the data has {k} ({', '.join(map(str, pre.classes))}); use cross_entropy with {k} softmax units")
+                          f"the data has {k} ({listing(label_text(c) for c in pre.classes)}); use cross_entropy with {k} softmax units")
         if cfg.training.loss.name == "cross_entropy" and units != k:
             errors.append(f"{where}: model.layers[{last}].units: the output layer has {units} units but the data has "
-                          f"{k} classes ({', '.join(map(str, pre.classes))}); set units: {k}")
+                          f"{k} classes ({listing(label_text(c) for c in pre.classes)}); set units: {k}")
     elif units != len(pre.targets):
         errors.append(f"{where}: model.layers[{last}].units: the output layer has {units} units but there "
                       f"{'is' if len(pre.targets) == 1 else 'are'} {len(pre.targets)} target column(s) "
-                      f"({', '.join(pre.targets)}); set units: {len(pre.targets)}")
+                      f"({listing(pre.targets)}); set units: {len(pre.targets)}")
     bs = cfg.training.batch_size
     n = len(prepared.train.X)
     # Only a batch size the config gives: the default (32) is capped at the training set.

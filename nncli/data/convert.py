@@ -1,9 +1,9 @@
-"""`nncli data convert`: a CSV to NumPy files, read in chunks.
+"""`nncli data convert`: a CSV to NumPy files, read once, in blocks of bytes (tables.read_csv_chunks).
 
 - OUT.npz: arrays X (float32, n_samples × n_features), y and features (the column names), for
   data.path: OUT.npz (loaded into memory when training).
-- OUT.npy: X alone, written through np.lib.format.open_memmap chunk by chunk (the CSV is never
-  whole in memory), plus the targets in a second .npy (default OUT.y.npy), for
+- OUT.npy: X alone, its rows written to the file block by block as they are read (the CSV is
+  never whole in memory; the header, with the row count, is written last), plus the targets in a second .npy (default OUT.y.npy), for
   data.path: OUT.npy with data.y_path: OUT.y.npy — opened memory-mapped when training, so the data
   may be larger than memory. Its columns are named x1..xN in the run (predict then wants those
   column names).
@@ -18,16 +18,25 @@ from pathlib import Path
 
 import numpy as np
 
-from .tables import read_csv_chunks
+from .preprocess import first_non_number as _first_text
+from .csvread import read_csv_chunks
 from ..errors import DataError, UsageError
 
-CHUNK_ROWS = 10_000
+#: Bytes of the .npy header written before the rows (its shape is filled in at the end): numpy
+#: reads any header length; 128 keeps the rows 64-byte aligned, as numpy's own files are.
+_NPY_HEADER = 128
 
 
-def _scan(src: str, target: str, features: list[str] | None, chunk_rows: int):
-    """First pass: check the columns, count the rows, learn the target's type."""
-    n, target_text, integral, width, names = 0, False, True, 0, None
-    for table in read_csv_chunks(src, src, chunk_rows):
+class _Restart(Exception):
+    """The target column turned out to be text after numeric blocks: convert reads again, as text."""
+
+
+def _rows(src: str, target: str, features: list[str] | None, text_target: bool):
+    """(feature names, X block (k, n_features) float64, y block (k,), lines) per block of the CSV,
+    every cell checked: no empty feature or target, no text feature."""
+    names = None
+    numeric_target_seen = False
+    for table in read_csv_chunks(src, src, text_columns={target} if text_target else set()):
         if names is None:
             table.require([target], "target", " — check --target")
             names = features if features is not None else [c for c in table.columns if c != target]
@@ -41,31 +50,57 @@ def _scan(src: str, target: str, features: list[str] | None, chunk_rows: int):
                 raise DataError(f"{src}:{table.lines[r]}: column {f!r} is empty; fill it in before converting "
                                 f"(or train from the CSV with data.missing: drop or mean)")
             if col.dtype.kind != "f":
-                raise DataError(f"{src}:{table.lines[0]}: column {f!r} holds text ({col[0]!r}); data convert writes "
+                r = _first_text(col, miss)
+                raise DataError(f"{src}:{table.lines[r]}: column {f!r} holds text ({str(col[r])!r}); data convert writes "
                                 f"numbers only — train from the CSV with data.encode: onehot, or leave it out with --features")
         tcol, tmiss = table.columns[target], table.missing[target]
         if tmiss.any():
             r = np.flatnonzero(tmiss)[0]
             raise DataError(f"{src}:{table.lines[r]}: target column {target!r} is empty")
-        if tcol.dtype.kind != "f":
-            target_text = True
-            width = max(width, int(np.char.str_len(tcol).max()))
-        elif not np.all(np.mod(tcol, 1) == 0):
-            integral = False
-        n += table.n_rows
-    return names, n, target_text, integral, width
+        if tcol.dtype.kind != "f" and not text_target:
+            if numeric_target_seen:
+                raise _Restart()
+            text_target = True  # text from the first block on: the rest is read as text too
+        numeric_target_seen = numeric_target_seen or tcol.dtype.kind == "f"
+        X = table.matrix if table.matrix is not None and table.matrix_names == names else \
+            np.stack([table.columns[f] for f in names], axis=1)
+        yield names, X, (tcol.astype(str) if text_target else tcol)
 
 
-def _y_of(table, target, target_text, integral):
-    col = table.columns[target]
-    if target_text:
-        return col.astype(str)
-    return col.astype(np.int64) if integral else col
+class _Growing:
+    """Rows appended to one array grown in place (realloc, no copy of what is there)."""
+
+    def __init__(self, width: int | None, dtype):
+        self.a = np.empty((0,) if width is None else (0, width), dtype)
+        self.n = 0
+
+    def add(self, rows: np.ndarray) -> None:
+        k = len(rows)
+        if self.n + k > len(self.a):
+            if self.a.dtype.kind == "U" and rows.dtype.itemsize > self.a.dtype.itemsize:
+                self.a = self.a.astype(rows.dtype)
+            self.a.resize((max(self.n + k, int(len(self.a) * 1.25) + 1024),) + self.a.shape[1:], refcheck=False)
+        elif self.a.dtype.kind == "U" and rows.dtype.itemsize > self.a.dtype.itemsize:
+            self.a = self.a.astype(rows.dtype)
+        self.a[self.n:self.n + k] = rows
+        self.n += k
+
+    def done(self) -> np.ndarray:
+        self.a.resize((self.n,) + self.a.shape[1:], refcheck=False)
+        return self.a
+
+
+def _targets(y: np.ndarray) -> np.ndarray:
+    """The targets as written: text, int64 when every value is whole, else float64."""
+    if y.dtype.kind == "U":
+        return y
+    return y.astype(np.int64) if np.all(np.mod(y, 1) == 0) else y
 
 
 def convert(src: str, dst: str, target: str, features: list[str] | None = None, y_out: str | None = None,
-            dtype: str = "float32", chunk_rows: int = CHUNK_ROWS) -> list[Path]:
-    """Convert ``src`` (CSV) to ``dst`` (.npz, or .npy plus a targets .npy). Returns the files written."""
+            dtype: str = "float32") -> list[Path]:
+    """Convert ``src`` (CSV) to ``dst`` (.npz, or .npy plus a targets .npy), reading it once.
+    Returns the files written."""
     dst_p = Path(dst)
     suffix = dst_p.suffix.lower()
     if suffix not in (".npz", ".npy"):
@@ -73,27 +108,23 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
                          f"(X memory-mappable, y in a second .npy)")
     if Path(src).suffix.lower() in (".npz", ".npy"):
         raise UsageError(f"{src}: data convert reads a CSV")
-    names, n, target_text, integral, width = _scan(src, target, features, chunk_rows)
-    text_columns = {target} if target_text else set()
-    ydtype = f"<U{max(width, 1)}" if target_text else (np.int64 if integral else np.float64)
     tmp = lambda p: p.with_name(f".{p.name}.tmp-{os.getpid()}")
-    written: list[Path] = []
-
-    def fill(X: np.ndarray, y: np.ndarray) -> None:
-        """The second pass: every chunk's rows into X (n, n_features) and y (n,)."""
-        s = 0
-        for table in read_csv_chunks(src, src, chunk_rows, text_columns=text_columns):
-            e = s + table.n_rows
-            X[s:e] = np.stack([table.columns[f] for f in names], axis=1)
-            y[s:e] = _y_of(table, target, target_text, integral)
-            s = e
-
+    dtype = np.dtype(dtype)
     if suffix == ".npz":
         from ..run.files import npz_bytes, write_bytes_atomic
 
-        X = np.empty((n, len(names)), dtype)
-        y = np.empty(n, ydtype)
-        fill(X, y)
+        for text_target in (False, True):  # again, the target as text, if it turned text after numbers
+            X = y = names = None
+            try:
+                for names, Xb, yb in _rows(src, target, features, text_target):
+                    if X is None:
+                        X, y = _Growing(len(names), dtype), _Growing(None, yb.dtype)
+                    X.add(Xb)
+                    y.add(yb)
+                break
+            except _Restart:
+                continue
+        X, y = X.done(), _targets(y.done())
         write_bytes_atomic(dst_p, npz_bytes({"X": X, "y": y, "features": np.array(names)}))
         return [dst_p]
     y_p = Path(y_out) if y_out else dst_p.with_name(dst_p.stem + ".y.npy")
@@ -101,18 +132,40 @@ def convert(src: str, dst: str, target: str, features: list[str] | None = None, 
         raise UsageError(f"{y_out}: the targets file must differ from the features file {dst}")
     tx, ty = tmp(dst_p), tmp(y_p)
     try:
-        X = np.lib.format.open_memmap(tx, mode="w+", dtype=dtype, shape=(n, len(names)))
-        y = np.empty(n, ydtype)  # targets are one value per row: small beside X
-        fill(X, y)
-        X.flush()
-        del X
+        with open(tx, "wb") as fh:  # the rows go straight to disk; the header is written last
+            for text_target in (False, True):  # again, the target as text, if it turned text after numbers
+                fh.seek(0)
+                fh.truncate()
+                fh.write(b"\0" * _NPY_HEADER)
+                n, width, y = 0, 0, None
+                try:
+                    for names, Xb, yb in _rows(src, target, features, text_target):
+                        if y is None:
+                            y, width = _Growing(None, yb.dtype), len(names)
+                        fh.write(np.ascontiguousarray(Xb, dtype=dtype).tobytes())
+                        y.add(yb)
+                        n += len(Xb)
+                    break
+                except _Restart:
+                    continue
+            fh.seek(0)
+            fh.write(_npy_header(dtype, (n, width)))
+            fh.flush()
+            os.fsync(fh.fileno())
         with open(ty, "wb") as fh:
-            np.lib.format.write_array(fh, y, allow_pickle=False)
+            np.lib.format.write_array(fh, _targets(y.done()), allow_pickle=False)
         os.replace(tx, dst_p)
         os.replace(ty, y_p)
-        written = [dst_p, y_p]
+        return [dst_p, y_p]
     finally:
         for p in (tx, ty):
             if p.exists():
                 p.unlink()
-    return written
+
+
+def _npy_header(dtype: np.dtype, shape: tuple[int, int]) -> bytes:
+    """An .npy version 1.0 header of exactly _NPY_HEADER bytes for a C-order array."""
+    d = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (np.lib.format.dtype_to_descr(dtype), shape)
+    head = d.encode("latin1")
+    pad = _NPY_HEADER - len(np.lib.format.MAGIC_PREFIX) - 2 - 2 - len(head) - 1
+    return np.lib.format.magic(1, 0) + len(head + b" " * pad + b"\n").to_bytes(2, "little") + head + b" " * pad + b"\n"

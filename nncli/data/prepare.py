@@ -20,7 +20,9 @@ import numpy as np
 from ..errors import DataError
 from ..seeding import Stream, rng as seeded_rng
 from .preprocess import Preprocessor, label_key, label_text, python_label
-from .tables import Table, check_readable_file, read_csv, read_npz_xy, table_from_arrays
+from .csvread import read_csv
+from .tables import (Table, check_readable_file, human_bytes, listing, short, read_npz_xy,
+                     table_from_arrays, target_missing)
 
 
 # ---------------------------------------------------------------- splits
@@ -63,7 +65,7 @@ def class_labels(values: np.ndarray, subject: str) -> tuple[list[Any], np.ndarra
     that message (the file, and the column when there is one)."""
     uniq = np.unique(values)
     if len(uniq) < 2:
-        raise DataError(f"{subject} has only one class ({label_text(uniq[0])}); classification needs at least two")
+        raise DataError(f"{subject} has only one class ({short(label_text(uniq[0]))}); classification needs at least two")
     # searchsorted into the sorted distinct values is the class index; one vectorized pass, no
     # Python loop over the rows (distinct values have distinct label keys, so this agrees with
     # Preprocessor.label_indices)
@@ -86,10 +88,15 @@ class PreparedData:
     source: str = ""
 
 
-def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedData:
-    """Read the configured data (or the given arrays), split it and fit the preprocessing."""
+def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None, fitted: Preprocessor | None = None) -> PreparedData:
+    """Read the configured data (or the given arrays), split it and fit the preprocessing.
+
+    ``fitted``: reuse that preprocessor's features, categories, fill values and scaling instead of
+    fitting them (warm start from another run, model.init_from); targets and classes still come
+    from this data."""
     dcfg = cfg.data
     dtype = np.dtype(cfg.training.dtype)
+    check_column_lists(cfg)
     if data is not None:
         X, y = data
         table = table_from_arrays(np.asarray(X), np.asarray(y), "<arrays>", dcfg.target)
@@ -101,13 +108,15 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         table = table_from_arrays(X, y, f"generator {dcfg.generator.name}", dcfg.target, spec.feature_names(dcfg.generator))
     elif dcfg.path is not None:
         if dcfg.y_path is not None and cfg.resolve_path(dcfg.path).suffix.lower() == ".npy":
-            return _prepare_memmap(cfg)  # memory-mapped: X never loaded whole
+            return _prepare_memmap(cfg, fitted)  # memory-mapped: X never loaded whole
         table = load_file(cfg, dcfg.path)
     else:
         raise DataError(f"{cfg.where('data')}: data: no data given; set data.path to a file or data.generator "
                         f"to a built-in dataset (xor, line, linear, sine, spirals, moons, circles, blobs)")
     targets = _targets(cfg, table)
     features = dcfg.features if dcfg.features is not None else [c for c in table.columns if c not in targets]
+    if fitted is not None:
+        features = _fitted_features(cfg, fitted, features)
     _require_columns(cfg, table, [(targets, "target"), (features, "features")])
     if not features:
         raise DataError(f"{table.path}: no feature columns left after removing the target {targets}")
@@ -126,22 +135,27 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
             raise DataError(f"{cfg.where('data', 'target')}: data.target: classification takes one target column, got {len(targets)}")
         tmiss = table.missing[targets[0]]
         if tmiss.any():
-            r = np.flatnonzero(tmiss)[0]
-            raise DataError(f"{table.path}:{table.lines[r]}: target column {targets[0]!r} is empty")
+            raise DataError(missing_label(table, targets[0], int(np.flatnonzero(tmiss)[0]), dcfg.missing))
         pre.classes, labels = class_labels(table.columns[targets[0]], f"{table.path}: target column {targets[0]!r}")
     train_rows, val_rows, test_rows = split_rows(cfg, table.n_rows, labels, table.path)
     train_t = table.take(train_rows)
     # categories and fill values come from the training part only
-    for f in features:
+    for f in features if fitted is None else ():
         col = train_t.columns[f]
         if col.dtype.kind not in "fiu" and dcfg.encode == "onehot":
             pre.categories[f] = sorted(set(col[~train_t.missing[f]].tolist()))
         elif col.dtype.kind in "fiu" and dcfg.missing == "mean" and table.missing[f].any():
             vals = col[~train_t.missing[f]]
             pre.fill[f] = float(vals.mean()) if vals.size else 0.0
+    if fitted is not None:
+        pre.categories, pre.fill, pre.scaling = dict(fitted.categories), dict(fitted.fill), fitted.scaling
+    check_encoded_size(pre, train_t.n_rows, dtype, table.path)
     X_raw = pre.encode_features(train_t)
-    pre.fit_scaling(X_raw)
-    train = Split(pre.scale_features(X_raw, dtype), _targets_of(pre, train_t, labels, train_rows, dtype))
+    if fitted is None:
+        pre.fit_scaling(X_raw)
+    else:
+        pre.offset, pre.scale = list(fitted.offset), list(fitted.scale)
+    train = Split(pre.scale_features(X_raw, dtype, train_t), _targets_of(pre, train_t, labels, train_rows, dtype))
 
     def part(rows, path):
         if path is not None:
@@ -152,6 +166,66 @@ def prepare(cfg, data: tuple[np.ndarray, np.ndarray] | None = None) -> PreparedD
         return Split(pre.transform(t, dtype), _targets_of(pre, t, labels, rows, dtype))
 
     return PreparedData(pre, train, part(val_rows, dcfg.validation), part(test_rows, dcfg.test), table.path)
+
+
+def _fitted_features(cfg, fitted: Preprocessor, features: list[str]) -> list[str]:
+    """The features of a reused preprocessing; data.features, when given, must name the same."""
+    if cfg.data.features is not None and list(cfg.data.features) != list(fitted.features):
+        raise DataError(f"{cfg.where('data', 'features')}: data.features: the run in model.init_from was trained on "
+                        f"{', '.join(fitted.features)}; list the same features in that order, or set "
+                        f"model.init_from.preprocessing: refit")
+    return list(fitted.features)
+
+
+def check_column_lists(cfg) -> None:
+    """data.features and data.target name each column once, and the target is not a feature (a
+    label leak: the network would read the answer). One line at the config's place."""
+    dcfg = cfg.data
+    lists = []
+    if isinstance(dcfg.target, list):
+        lists.append(("target", dcfg.target))
+    if dcfg.features is not None:
+        lists.append(("features", dcfg.features))
+    for key, names in lists:
+        seen: dict[str, int] = {}
+        for i, n in enumerate(names):
+            if n in seen:
+                raise DataError(f"{cfg.where('data', key, i)}: data.{key}: column {n!r} is listed twice (items "
+                                f"{seen[n] + 1} and {i + 1}); list each column once")
+            seen[n] = i
+    if dcfg.features is not None and dcfg.target is not None:
+        targets = [dcfg.target] if isinstance(dcfg.target, str) else list(dcfg.target)
+        for i, n in enumerate(dcfg.features):
+            if n in targets:
+                raise DataError(f"{cfg.where('data', 'features', i)}: data.features: {n!r} is the target (data.target); "
+                                f"a feature must not be the label the network learns to predict — remove it from "
+                                f"data.features")
+
+
+def missing_label(table: Table, column: str, r: int, missing: str) -> str:
+    """The message for a class label with no value at row ``r``, saying how data.missing treats it."""
+    cell = table.columns[column][r]
+    shown = f"{short(cell)!r}" if isinstance(cell, str) and cell.strip() else "empty or NaN"
+    why = " (data.missing: mean fills features only)" if missing == "mean" else ""
+    return (f"{table.place(r)}: target column {column!r} is empty: no class label ({shown}; empty, NA, None, null, "
+            f"nan and ? count as missing){why} — fill it in, or set data.missing: drop to leave such rows out")
+
+
+def check_encoded_size(pre: Preprocessor, n_rows: int, dtype, display: str) -> None:
+    """Refuse, before allocating, an encoded training matrix larger than the memory available
+    (one-hot of a column with 100,000 categories): one line with the estimate and the column."""
+    from .csvread import available_memory
+
+    width = pre.n_inputs
+    need = n_rows * width * (8 + np.dtype(dtype).itemsize)  # float64 encoding, then the network's copy
+    avail = available_memory()
+    if avail is None or need <= avail:
+        return
+    widest = max(pre.categories, key=lambda f: len(pre.categories[f]), default=None)
+    cause = (f"; column {widest!r} alone has {len(pre.categories[widest])} categories — leave it out with "
+             f"data.features or encode it yourself" if widest else "")
+    raise DataError(f"{display}: the encoded data ({n_rows} rows × {width} inputs) needs {human_bytes(need)}, more "
+                    f"than the {human_bytes(avail)} of memory available{cause}")
 
 
 def file_split(cfg, pre: Preprocessor, path: str, dtype) -> Split:
@@ -181,7 +255,7 @@ def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> 
             taken = {c for ns, k in wanted if getattr(cfg.data, k) is not None for c in ns}
             guess = did_you_mean(n, [c for c in table.columns if c not in taken])
             lines.append(f"{cfg.where(*path)}: {dotted(path)}: no column {n!r} in {table.path}"
-                         + (f" — did you mean {guess!r}?" if guess else "") + f" (columns: {', '.join(table.columns)})")
+                         + (f" — did you mean {guess!r}?" if guess else "") + f" (columns: {listing(table.columns)})")
     if lines:
         raise DataError("\n".join(lines))
 
@@ -209,10 +283,10 @@ def _targets(cfg, table: Table) -> list[str]:
     if t is None:
         if "y" in table.columns and (table.path.startswith(("<", "generator")) or table.path.endswith((".npz", ".npy"))):
             return ["y"]
-        raise DataError(f"{cfg.where('data')}: data.target: name the target column (columns: {', '.join(table.columns)})")
+        raise DataError(f"{cfg.where('data')}: data.target: name the target column (columns: {listing(table.columns)})")
     return [t] if isinstance(t, str) else list(t)
 
-def _prepare_memmap(cfg) -> PreparedData:
+def _prepare_memmap(cfg, fitted: Preprocessor | None = None) -> PreparedData:
     """``prepare`` for an .npy X with data.y_path: the same splits, labels and Preprocessor, but the
     training features stay on disk (a memmap.LazyRows) and the scaling is fitted from statistics
     streamed over the training rows."""
@@ -239,19 +313,34 @@ def _prepare_memmap(cfg) -> PreparedData:
     if dcfg.features is not None:
         unknown = [f for f in dcfg.features if f not in names]
         if unknown:
-            raise DataError(f"{cfg.where('data', 'features')}: data.features: {', '.join(map(repr, unknown))} not in "
+            raise DataError(f"{cfg.where('data', 'features')}: data.features: {listing(map(repr, unknown))} not in "
                             f"{display} (an .npy has columns x1..x{width})")
         features = list(dcfg.features)
         cols = np.array([names.index(f) for f in features])
 
+    if fitted is not None:  # model.init_from reuses a run's features and scaling
+        features = _fitted_features(cfg, fitted, features)
+        if any(f not in names for f in features):
+            raise DataError(f"{display}: the run in model.init_from was trained on columns {', '.join(features)}; an "
+                            f".npy has columns x1..x{width}; set model.init_from.preprocessing: refit")
+        cols = np.array([names.index(f) for f in features])
     pre = Preprocessor(task=cfg.task, features=features, targets=[target], scaling=dcfg.scaling)
     labels = None
     if pre.task == "classification":
         if y.ndim != 1:
             raise DataError(f"{ydisplay}: class labels must be 1-D, got shape {y.shape}")
+        miss = target_missing(y)
+        if miss.any():
+            r = int(np.flatnonzero(miss)[0])
+            raise DataError(f"{ydisplay}: row {r} (counting from 0) has no class label ({y[r]!r}; NaN, empty, NA, "
+                            f"None count as missing); an .npy pair cannot leave rows out — fill the label in or remove "
+                            f"the row from both files")
         pre.classes, labels = class_labels(y, f"{ydisplay}:")
         targets = labels
     else:
+        if y.dtype.kind not in "fiub":
+            raise DataError(f"{ydisplay}: holds text ({y.dtype}) but a regression loss needs numbers; for class "
+                            f"labels use cross_entropy or binary_crossentropy")
         y2 = np.asarray(y, np.float64).reshape(n, -1)
         if not np.all(np.isfinite(y2)):
             r = int(np.flatnonzero(~np.all(np.isfinite(y2), axis=1))[0])
@@ -261,7 +350,10 @@ def _prepare_memmap(cfg) -> PreparedData:
         targets = np.ascontiguousarray(y2, dtype=dtype)
 
     train_rows, val_rows, test_rows = split_rows(cfg, n, labels, display)
-    pre.fit_scaling_from(column_stats(source, train_rows, cols, features))
+    if fitted is None:
+        pre.fit_scaling_from(column_stats(source, train_rows, cols, features))
+    else:
+        pre.scaling, pre.offset, pre.scale = fitted.scaling, list(fitted.offset), list(fitted.scale)
     offset, scale = np.asarray(pre.offset, np.float64), np.asarray(pre.scale, np.float64)
     train = Split(LazyRows(source, train_rows, cols, offset, scale, dtype), targets[train_rows])
 
@@ -318,6 +410,6 @@ def class_weights(cfg, pre: Preprocessor, y: np.ndarray) -> np.ndarray | None:
     for label, w in cw.items():
         if label_key(label) not in keys:
             raise DataError(f"{cfg.where('training', 'class_weight', label)}: training.class_weight: no class {label!r} in the data "
-                            f"(classes: {', '.join(label_text(c) for c in pre.classes)})")
+                            f"(classes: {listing(label_text(c) for c in pre.classes)})")
         weights[keys[label_key(label)]] = w
     return weights

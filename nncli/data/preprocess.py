@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import DataError
-from .tables import Table
+from .tables import Table, listing, short
 
 
 @dataclass
@@ -115,8 +115,12 @@ class Preprocessor:
         """Raw columns -> unscaled matrix (n_samples, n_inputs), float64 (or the dtype the data came in)."""
         table.require(self.features, "feature")
         if table.matrix is not None and not self.categories and self.features == table.matrix_names:
-            _check_finite(table.matrix, table)
+            _check_finite(table.matrix, table, self.features)
             return table.matrix
+        X = self._matrix_columns(table)
+        if X is not None:
+            _check_finite(X, table, self.features)
+            return X
         parts = []
         for f in self.features:
             col, miss = table.columns[f], table.missing[f]
@@ -128,17 +132,17 @@ class Preprocessor:
                 if bad.size:
                     r = bad[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r}: category {str(col[r])!r} was not seen in training "
-                        f"(known: {', '.join(cats)})"
+                        f"{table.place(r)}: column {f!r}: category {short(col[r])!r} was not seen in training "
+                        f"(known: {listing(cats)})"
                     )
                 onehot = np.zeros((len(col), len(cats)))
                 onehot[np.arange(len(col)), codes] = 1.0
                 parts.append(onehot)
                 continue
             if col.dtype.kind not in "fiu":
-                r = _first_non_number(col, miss)
+                r = first_non_number(col, miss)
                 raise DataError(
-                    f"{table.path}:{table.lines[r]}: column {f!r} holds text ({str(col[r])!r}) but is a numeric feature; "
+                    f"{table.place(r)}: column {f!r} holds text ({short(col[r])!r}) but is a numeric feature; "
                     f"fix the value, or set data.encode: onehot to treat text columns as categories"
                 )
             col = col.astype(np.float64)
@@ -148,15 +152,30 @@ class Preprocessor:
                 else:
                     r = np.flatnonzero(miss)[0]
                     raise DataError(
-                        f"{table.path}:{table.lines[r]}: column {f!r} has no value (empty, NA or NaN); fill it in, "
+                        f"{table.place(r)}: column {f!r} has no value (empty, NA or NaN); fill it in, "
                         f"or set data.missing: drop or mean"
                     )
             bad = np.flatnonzero(~np.isfinite(col))
             if bad.size:
                 r = bad[0]
-                raise DataError(f"{table.path}:{table.lines[r]}: column {f!r} holds {col[r]} (not a finite number)")
+                raise DataError(f"{table.place(r)}: column {f!r} holds {col[r]} (not a finite number)")
             parts.append(col[:, None])
         return np.hstack(parts) if parts else np.empty((table.n_rows, 0))
+
+    def _matrix_columns(self, table: Table) -> np.ndarray | None:
+        """The features as columns of a float64 Table.matrix (a CSV read whole or in blocks): a
+        view when they are adjacent and in order (the usual "target last" file), else one gather;
+        None when a feature is not there, is one-hot, or has an empty cell (the column path)."""
+        m, names = table.matrix, table.matrix_names
+        if m is None or self.categories or m.dtype != np.float64 or not self.features:
+            return None
+        index = {n: i for i, n in enumerate(names)}
+        if any(f not in index or table.missing[f].any() for f in self.features):
+            return None
+        cols = [index[f] for f in self.features]
+        if cols == list(range(cols[0], cols[0] + len(cols))):
+            return m[:, cols[0]:cols[0] + len(cols)]
+        return m[:, cols]
 
     def fit_scaling(self, X: np.ndarray) -> None:
         """Fit offset and scale (n_inputs,) to the encoded training matrix X (n_samples, n_inputs)."""
@@ -166,6 +185,11 @@ class Preprocessor:
         """Fit offset and scale from column statistics: of a matrix in memory (MatrixStats) or
         streamed over a file in chunks (ColumnStats, memmap.column_stats). The mode is SCALINGS's."""
         offset, scale = SCALINGS[self.scaling](stats)
+        bad = np.flatnonzero(~(np.isfinite(offset) & np.isfinite(scale)))
+        if bad.size:  # values near float64's limit: their mean or spread overflows
+            name = self.input_names[bad[0]]
+            raise DataError(f"column {name!r}: its values are too large to {self.scaling} (the statistics overflow "
+                            f"float64); rescale the column (e.g. to other units)")
         self.offset, self.scale = offset.tolist(), scale.tolist()
         # one-hot columns are never scaled: they are already 0/1
         names = self.input_names
@@ -173,21 +197,26 @@ class Preprocessor:
             if "=" in name and name.split("=", 1)[0] in self.categories:
                 self.offset[i], self.scale[i] = 0.0, 1.0
 
-    def scale_features(self, X: np.ndarray, dtype=np.float32) -> np.ndarray:
+    def scale_features(self, X: np.ndarray, dtype=np.float32, table: Table | None = None) -> np.ndarray:
         """(X - offset) / scale as a contiguous array of ``dtype``, computed in row chunks (no
-        float64 copy of the data); X itself when there is nothing to do."""
+        float64 copy of the data); X itself when there is nothing to do. A value that does not fit
+        in ``dtype`` (1e39 as float32) is a data error naming its row (``table``'s place) and column."""
         offset, scale = np.asarray(self.offset, np.float64), np.asarray(self.scale, np.float64)
         X = np.asarray(X)
-        if not offset.any() and (scale == 1).all():
-            return np.ascontiguousarray(X, dtype=dtype)
-        out = np.empty(X.shape, dtype)
-        for rows in _row_chunks(X):
-            np.subtract(X[rows], offset, out=out[rows], casting="same_kind")
-            np.divide(out[rows], scale, out=out[rows], casting="same_kind")
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not offset.any() and (scale == 1).all():
+                out = np.ascontiguousarray(X, dtype=dtype)
+            else:
+                out = np.empty(X.shape, dtype)
+                for rows in _row_chunks(X):
+                    np.subtract(X[rows], offset, out=out[rows], casting="same_kind")
+                    np.divide(out[rows], scale, out=out[rows], casting="same_kind")
+        if out.dtype.kind == "f" and out.dtype.itemsize < 8:
+            _check_fits(X, out, self.input_names, table)
         return out
 
     def transform(self, table: Table, dtype=np.float32) -> np.ndarray:
-        return self.scale_features(self.encode_features(table), dtype)
+        return self.scale_features(self.encode_features(table), dtype, table)
 
     def encode_targets(self, table: Table, dtype=np.float32) -> np.ndarray:
         table.require(self.targets, "target")
@@ -197,12 +226,18 @@ class Preprocessor:
         for t in self.targets:
             col = table.columns[t]
             if col.dtype.kind not in "fiu":
-                raise DataError(f"{table.path}:{table.lines[0]}: target column {t!r} holds text; a regression "
+                r = first_non_number(col, table.missing[t])
+                raise DataError(f"{table.place(r)}: target column {t!r} holds text ({short(col[r])!r}); a regression "
                                 f"loss needs numbers (for class labels use cross_entropy or binary_crossentropy)")
             miss = table.missing[t] | ~np.isfinite(col)
             if miss.any():
                 r = np.flatnonzero(miss)[0]
-                raise DataError(f"{table.path}:{table.lines[r]}: target column {t!r} is empty or not finite")
+                raise DataError(f"{table.place(r)}: target column {t!r} is empty or not finite")
+            if np.dtype(dtype).itemsize < 8 and np.abs(col).max() > np.finfo(dtype).max:
+                r = int(np.argmax(np.abs(col) > np.finfo(dtype).max))
+                raise DataError(f"{table.place(r)}: target column {t!r} holds {col[r]:g}, which does not fit in "
+                                f"{np.dtype(dtype).name} (largest {np.finfo(dtype).max:.3g}); rescale the column "
+                                f"or set training.dtype: float64")
             cols.append(col)
         return np.ascontiguousarray(np.stack(cols, axis=1), dtype=dtype)
 
@@ -213,9 +248,9 @@ class Preprocessor:
         bad = np.flatnonzero(codes < 0)
         if bad.size:
             r = bad[0]
-            where = f"{table.path}:{table.lines[r]}" if table is not None else "data"
-            raise DataError(f"{where}: column {column!r}: class {label_text(values[r])!r} was not seen in training "
-                            f"(classes: {', '.join(label_text(c) for c in self.classes)})")
+            where = table.place(r) if table is not None else "data"
+            raise DataError(f"{where}: column {column!r}: class {short(label_text(values[r]))!r} was not seen in training "
+                            f"(classes: {listing(label_text(c) for c in self.classes)})")
         return codes
 
     def labels(self, indices: np.ndarray) -> list[Any]:
@@ -234,7 +269,7 @@ class Preprocessor:
         return cls(**d)
 
 
-def _first_non_number(col: np.ndarray, miss: np.ndarray) -> int:
+def first_non_number(col: np.ndarray, miss: np.ndarray) -> int:
     """Row of the first cell of a text column that is neither missing nor a number."""
     for r in np.flatnonzero(~miss):
         try:
@@ -251,14 +286,30 @@ def _row_chunks(X: np.ndarray, target_bytes: int = 1 << 22):
         yield slice(start, start + step)
 
 
-def _check_finite(X: np.ndarray, table: "Table") -> None:
+def _check_fits(X: np.ndarray, out: np.ndarray, names: list[str], table: "Table | None") -> None:
+    """Every scaled value ``out`` finite (X was: encode checked it), else the first one that
+    overflowed the network's dtype is a data error at its row and column."""
+    for rows in _row_chunks(out):
+        block = out[rows]
+        if not np.isfinite(block).all():
+            r, c = np.argwhere(~np.isfinite(block))[0]
+            r += rows.start
+            where = table.place(r) if table is not None else f"row {r} (counting from 0)"
+            name = names[c] if c < len(names) else f"column {c + 1}"
+            raise DataError(f"{where}: column {name!r} holds {float(X[r, c]):g}, which does not fit in {out.dtype.name} "
+                            f"(largest {np.finfo(out.dtype).max:.3g}) once scaled; rescale the column (e.g. to other "
+                            f"units), use data.scaling: standardize, or set training.dtype: float64")
+
+
+def _check_finite(X: np.ndarray, table: "Table", names: list[str]) -> None:
+    """Every value of X (n, len(names)) finite, else one line naming the row's line and column."""
     for rows in _row_chunks(X):
         block = X[rows]
         if not np.isfinite(block).all():
             r, c = np.argwhere(~np.isfinite(block))[0]
             r += rows.start
-            name = table.matrix_names[c] if table.matrix_names else f"column {c + 1}"
-            raise DataError(f"{table.path}:{table.lines[r]}: column {name!r} holds {X[r, c]} (not a finite number)")
+            name = names[c] if c < len(names) else f"column {c + 1}"
+            raise DataError(f"{table.place(r)}: column {name!r} holds {X[r, c]} (not a finite number)")
 
 
 def label_key(value: Any) -> str:

@@ -2,13 +2,12 @@
 they return, a set of named columns with the file line of every row (for positioned messages).
 
 Shapes: a Table's columns are 1-D arrays of n_rows values: float64 for numeric columns, a numpy
-unicode array for text. read_csv, read_csv_stream and read_csv_chunks share one parser
-(``_csv_tables``, a generator of Tables), built from parts a faster reader reuses: lines read with
-a length limit (``_bounded_lines``, so no input grows memory without bound), the header checks
-(``_checked_header``), record checks with line numbers (field counts, NULs, runaway quotes), and
-chunk of records -> Table (``_table_from_rows``: missing tokens, numeric or text columns). A fast
-numeric path replaces the last two for the chunks it can parse and falls back to them for a chunk
-it cannot, so every message keeps its line and column.
+unicode array for text. read_csv, read_csv_stream and read_csv_chunks share one reader
+(csvread.py): the file in blocks of bytes, each parsed by NumPy's C parser when it can parse it
+exactly, else by the precise parser here (``precise_table``: the csv module, record checks with
+line numbers — field counts, NULs, runaway quotes — then ``_table_from_rows``: missing tokens,
+numeric or text columns). Lines are read with a length limit (MAX_LINE), so no input grows memory
+without bound; the header checks are ``checked_header``.
 
 Nothing here knows the config: callers pass display names and target names.
 """
@@ -32,6 +31,35 @@ MAX_FIELD = 1 << 20
 MAX_LINE = 1 << 24
 
 
+def human_bytes(n: float) -> str:
+    """A size as messages give it: "74.5 GiB"."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return ""
+
+
+#: Most items a message lists, and most characters of a value it quotes: a line stays readable
+#: (a 5000-class list or a 1 MiB cell is elided, not printed).
+LIST_LIMIT = 12
+TEXT_LIMIT = 60
+
+
+def short(text, limit: int = TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters ("…" and the full length when cut)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def listing(items, limit: int = LIST_LIMIT) -> str:
+    """Items joined with ", ", at most ``limit`` of them (then "… and N more"), each cut short."""
+    items = [short(i) for i in items]
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f", … and {len(items) - limit} more"
+
+
 @dataclass
 class Table:
     """Columns read from a file: name -> 1-D array (float64 for numeric columns, str objects as a
@@ -46,6 +74,15 @@ class Table:
     #: encoding is no copy at all instead of one column at a time: ``columns`` are views into it.
     matrix: np.ndarray | None = None
     matrix_names: list[str] | None = None
+    #: True for in-memory arrays and .npz/.npy: ``lines`` are row + 2 (as if a CSV), and messages
+    #: name "row R (counting from 0)" instead of a line.
+    array_rows: bool = False
+
+    def place(self, r: int) -> str:
+        """Where row ``r`` of this table is, for a message: "file:LINE" or "file: row R"."""
+        if self.array_rows:
+            return f"{self.path}: row {int(self.lines[r]) - 2} (counting from 0)"
+        return f"{self.path}:{self.lines[r]}"
 
     @property
     def n_rows(self) -> int:
@@ -61,8 +98,8 @@ class Table:
                 guess = did_you_mean(n, list(self.columns))
                 parts.append(f"{n!r}" + (f" (did you mean {guess!r}?)" if guess else ""))
             raise DataError(
-                f"{self.path}:1: {what} column{'s' if len(absent) > 1 else ''} {', '.join(parts)} not in the header "
-                f"(columns: {', '.join(self.columns)}){hint}"
+                f"{self.path}:1: {what} column{'s' if len(absent) > 1 else ''} {listing(parts)} not in the header "
+                f"(columns: {listing(self.columns)}){hint}"
             )
 
     def take(self, rows: np.ndarray) -> "Table":
@@ -74,9 +111,9 @@ class Table:
             index = {name: i for i, name in enumerate(self.matrix_names)}
             columns = {k: (matrix[:, index[k]] if k in index else v[rows]) for k, v in self.columns.items()}
             return Table(self.path, columns, {k: v[rows] for k, v in self.missing.items()}, self.lines[rows],
-                         matrix, self.matrix_names)
+                         matrix, self.matrix_names, self.array_rows)
         return Table(self.path, {k: v[rows] for k, v in self.columns.items()},
-                     {k: v[rows] for k, v in self.missing.items()}, self.lines[rows])
+                     {k: v[rows] for k, v in self.missing.items()}, self.lines[rows], array_rows=self.array_rows)
 
 
 def check_readable_file(path: Path, display: str) -> None:
@@ -88,69 +125,20 @@ def check_readable_file(path: Path, display: str) -> None:
         raise DataError(f"{display}: cannot read the file (permission denied)")
 
 
-def read_csv(path: str | Path, display: str | None = None, delimiter: str = ",") -> Table:
-    """Read a CSV with a header row. Numeric columns become float64; others stay text."""
-    path = Path(path)
-    display = display or str(path)
-    check_readable_file(path, display)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            return read_csv_stream(fh, display, delimiter)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
-    except OSError as exc:
-        raise DataError(f"{display}: cannot read: {exc.strerror}") from None
-
-
-def read_csv_stream(fh, display: str, delimiter: str = ",") -> Table:
-    """Parse CSV text from an open text stream (a file, or stdin for `-`)."""
-    for table in _csv_tables(fh, display, delimiter, chunk_rows=None):
-        return table
-    raise DataError(f"{display}: has a header but no data rows")
-
-
-def read_csv_chunks(source, display: str | None = None, chunk_rows: int = 10_000, delimiter: str = ",",
-                    text_columns: frozenset[str] | set[str] = frozenset()):
-    """Yield Tables of at most ``chunk_rows`` rows each, so memory does not grow with the file.
-
-    ``source`` is a path, or an open text stream (stdin). Line numbers count from the file's
-    start in every chunk. ``text_columns`` stay text even when a chunk's cells all look numeric
-    (one-hot columns whose categories are digits). Errors in a later chunk are raised when that
-    chunk is read, after the earlier chunks were yielded."""
-    if hasattr(source, "read"):
-        yield from _csv_tables(source, display or "<stdin>", delimiter, chunk_rows, text_columns)
-        return
-    path = Path(source)
-    display = display or str(path)
-    check_readable_file(path, display)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            yield from _csv_tables(fh, display, delimiter, chunk_rows, text_columns)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{display}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); is it a CSV?") from None
-    except OSError as exc:
-        raise DataError(f"{display}: cannot read: {exc.strerror}") from None
-
-
-def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_columns=frozenset()):
-    """The one CSV parser behind read_csv, read_csv_stream and read_csv_chunks: header checks, then
-    Tables of ``chunk_rows`` rows (None: all in one). A faster reader replaces this generator (same
-    arguments, same Tables, same messages: _checked_header, _bounded_lines, _table_from_rows)."""
+def precise_table(fh, display: str, delimiter: str, header: list[str], line0: int,
+                  text_columns=frozenset()) -> "Table | None":
+    """The precise parser (the csv module): the records of a text stream of whole lines that
+    follow the header, checked with their line numbers (``line0`` lines came before), as one
+    Table; None when there are only blank lines. Every message names file:line."""
     csv.field_size_limit(MAX_FIELD)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    width = len(header)
     try:
-        reader = csv.reader(_bounded_lines(fh, display), delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataError(f"{display}: the file is empty; expected a header row and data rows") from None
-        header = _checked_header(header, display)
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        width = len(header)
-        any_rows = False
-        end = reader.line_num  # the line the previous record ended on
+        reader = csv.reader(bounded_lines(fh, display, line0), delimiter=delimiter)
+        end = line0  # the line the previous record ended on
         for row in reader:
-            start, line = end + 1, reader.line_num
+            start, line = end + 1, line0 + reader.line_num
             end = line
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue  # blank line
@@ -168,19 +156,14 @@ def _csv_tables(fh, display: str, delimiter: str, chunk_rows: int | None, text_c
                 )
             rows.append(row)
             lines.append(line)
-            if chunk_rows is not None and len(rows) >= chunk_rows:
-                any_rows = True
-                yield _table_from_rows(display, header, rows, lines, text_columns)
-                rows, lines = [], []
     except csv.Error as exc:
         raise DataError(f"{display}: malformed CSV: {exc}") from None
-    if rows:
-        yield _table_from_rows(display, header, rows, lines, text_columns)
-    elif not any_rows:
-        raise DataError(f"{display}: has a header but no data rows")
+    if not rows:
+        return None
+    return _table_from_rows(display, header, rows, lines, text_columns)
 
 
-def _checked_header(header: list[str], display: str) -> list[str]:
+def checked_header(header: list[str], display: str) -> list[str]:
     """The column names of a CSV's first record, stripped; an empty, unnamed or repeated name is an
     error at line 1. (Any CSV reader, fast or not, starts here.)"""
     if "\x00" in ",".join(header):
@@ -198,11 +181,11 @@ def _checked_header(header: list[str], display: str) -> list[str]:
     return header
 
 
-def _bounded_lines(fh, display: str):
+def bounded_lines(fh, display: str, line0: int = 0):
     """The lines of a text stream, each read with a length limit (MAX_LINE): a line that reaches it
     is an error instead of a string as long as the input. (csv.field_size_limit bounds a field,
     but only after the file iterator has read the whole line.)"""
-    readline, number = fh.readline, 0
+    readline, number = fh.readline, line0
     while True:
         line = readline(MAX_LINE + 1)
         if not line:
@@ -298,7 +281,8 @@ def _check_npz_sizes(z, names: list[str], display: str) -> None:
         total += nbytes
     memory = memory_bytes()
     if memory is not None and total > memory:
-        raise DataError(f"{display}: its arrays take {total} bytes in memory, more than this machine has ({memory}); "
+        raise DataError(f"{display}: its arrays need {human_bytes(total)} in memory, more than this machine has "
+                        f"({human_bytes(memory)}); "
                         f"for data larger than memory save X and y as .npy files and set data.path and data.y_path "
                         f"(read memory-mapped)")
 
@@ -322,6 +306,19 @@ def table_from_arrays(X: np.ndarray, y: np.ndarray, path: str, target: str | lis
         tnames = list(target)
     for i, n in enumerate(tnames):
         cols[n] = y2[:, i]
-    none_missing = np.zeros(len(X), bool)  # arrays have no empty cells: one mask shared by all columns
+    none_missing = np.zeros(len(X), bool)  # features have no empty cells: one mask shared by them
     missing = {n: none_missing for n in cols}
-    return Table(path, cols, missing, np.arange(2, len(X) + 2), X, list(names))
+    for n in tnames:  # targets may: NaN, or a text label that is a missing token (NA, None, "")
+        missing[n] = target_missing(cols[n])
+    return Table(path, cols, missing, np.arange(2, len(X) + 2), X, list(names), array_rows=True)
+
+
+def target_missing(y: np.ndarray) -> np.ndarray:
+    """(n,) True where a target value from an array is missing: NaN, or text that is empty or a
+    missing token (NA, None, null, nan, ?), as a CSV cell would be."""
+    if y.dtype.kind == "f":
+        return np.isnan(y)
+    if y.dtype.kind in "US":
+        text = np.char.lower(np.char.strip(y.astype(str)))
+        return np.isin(text, list(MISSING_TOKENS))
+    return np.zeros(len(y), bool)

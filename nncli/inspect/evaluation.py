@@ -18,13 +18,14 @@ import numpy as np
 
 from .. import metrics as M
 from ..data.preprocess import label_text
-from ..data.tables import Table, read_csv_chunks, read_npz_xy
+from ..data.csvread import read_csv_chunks
+from ..data.tables import Table, read_npz_xy
 from ..errors import DataError
 
-CHUNK_ROWS = 10_000
+CHUNK_ROWS: int | None = None  # None: blocks of about csvread.CHUNK_BYTES bytes of text, whatever the width
 
 
-def data_tables(run, data: str, chunk_rows: int = CHUNK_ROWS) -> Iterator[Table]:
+def data_tables(run, data: str, chunk_rows: int | None = CHUNK_ROWS) -> Iterator[Table]:
     """Raw labelled data as Tables: a CSV read in chunks, or an .npz with arrays X and y."""
     path = Path(data)
     if path.suffix.lower() == ".npz":
@@ -56,7 +57,7 @@ def _npz_table(run, path: Path, display: str) -> Table:
     return Table(display, columns, missing, np.arange(len(X)))
 
 
-def evaluate_run(run, data: str, chunk_rows: int = CHUNK_ROWS) -> dict[str, Any]:
+def evaluate_run(run, data: str, chunk_rows: int | None = CHUNK_ROWS) -> dict[str, Any]:
     """Evaluate ``run`` (nncli.api.Run) on the labelled file ``data``; returns the report."""
     from ..training import make_loss
 

@@ -16,29 +16,34 @@ install it.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-
-def _matplotlib():
-    from ..extras import require
-
-    require("matplotlib", "plot", "nncli plot")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    return Figure, FigureCanvasAgg
+from .figures import _matplotlib, _raw_points, _save
 
 
-def plot_run(run_dir: str | Path) -> list[Path]:
-    """Write the plots that fit this run; returns the paths written."""
+def plot_run(run_dir: str | Path, network: bool = False, evolution: bool = False) -> list[Path]:
+    """Write the plots that fit this run; returns the paths written.
+
+    Default: loss.png and decision.png or fit.png. network: network.png instead; evolution:
+    evolution.png and evolution.gif (needs snapshots.npz) instead; both: all three."""
     from ..api import load_run
 
     Figure, Canvas = _matplotlib()
     run = load_run(run_dir)
     path = Path(run_dir)
+    if network or evolution:
+        written = []
+        if evolution:  # checked first: it is the one that can refuse the run
+            from .evolution import write_evolution
+
+            written += write_evolution(run, path, Figure, Canvas)
+        if network:
+            from .network_plot import network_figure
+
+            written.insert(0, _save(network_figure(run, Figure), Canvas, path / "network.png"))
+        return written
     written = [_save(_loss_figure(run, Figure), Canvas, path / "loss.png")]
     pre = run.preprocessor
     if pre.task == "classification" and pre.n_inputs == 2 and not pre.categories:
@@ -46,16 +51,6 @@ def plot_run(run_dir: str | Path) -> list[Path]:
     elif pre.task == "regression" and pre.n_inputs == 1 and len(pre.targets) == 1 and not pre.categories:
         written.append(_save(_fit_figure(run, Figure), Canvas, path / "fit.png"))
     return written
-
-
-def _save(fig, Canvas, target: Path) -> Path:
-    from ..run.files import write_bytes_atomic
-
-    Canvas(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    write_bytes_atomic(target, buf.getvalue())
-    return target
 
 
 def _loss_figure(run, Figure):
@@ -92,20 +87,6 @@ def _loss_figure(run, Figure):
         ax2.legend()
     fig.tight_layout()
     return fig
-
-
-def _raw_points(run):
-    """(X_raw, y) of the training and validation parts, regenerated from the config."""
-    from ..data.prepare import prepare
-
-    prepared = prepare(run.config)
-    pre = run.preprocessor
-    offset, scale = np.asarray(pre.offset), np.asarray(pre.scale)
-    parts = []
-    for label, split in (("train", prepared.train), ("validation", prepared.validation)):
-        if split is not None:
-            parts.append((label, np.asarray(split.X, np.float64) * scale + offset, split.y))
-    return parts
 
 
 def _decision_figure(run, Figure):

@@ -12,9 +12,27 @@ gradcheck, the initializer default, docs/config.md and the JSON Schema all read 
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One config setting of a registry entry (an optimizer's momentum, a schedule's gamma): its
+    text for docs/config.md and the JSON Schema, and its bounds. Its default is the entry's
+    ``__init__`` default, written once there; config/schema.py builds the pydantic model from both,
+    so adding an entry with settings touches one file."""
+
+    description: str
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    def bounds(self) -> dict[str, float]:
+        return {k: v for k in ("gt", "ge", "lt", "le") if (v := getattr(self, k)) is not None}
 
 
 class Registry(Generic[T]):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import Registry, defaults as _defaults
+from ._registry import Registry, Setting, defaults as _defaults
 
 REGISTRY: Registry["Loss"] = Registry("loss", ("formula", "gradient", "kinked"))
 
@@ -50,6 +50,8 @@ class Loss:
     fused_activations: frozenset[str] = frozenset()
     #: output activations this loss accepts at all (None: any)
     allowed_activations: frozenset[str] | None = None
+    #: config settings beyond the name (huber: delta); defaults in __init__ (see _registry.Setting)
+    settings: dict[str, Setting] = {}
 
     def __call__(self, a, y, delta, weights=None, output_activation: str = "linear") -> np.float64:
         """Loss sum over the batch; writes dL/da (or dL/dz when fused) of the batch mean into delta."""
@@ -121,6 +123,8 @@ class Huber(Loss):
     formula = "L = (1/n)·Σ mean_k huber_δ(ŷ − y)   (½r² for |r| ≤ δ, δ(|r| − ½δ) beyond)"
     gradient = "∂L/∂ŷ = clip(ŷ − y, −δ, δ)/(n·k)"
     kinked = False
+    settings = {"delta": Setting("δ, where the loss turns from quadratic to linear: ½r² for |r| ≤ δ, δ(|r| − ½δ) "
+                                 "beyond (r = ŷ − y).", gt=0)}
 
     def __init__(self, delta: float = 1.0):
         self.delta = float(delta)

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from ._registry import Registry, defaults as _defaults
+from ._registry import Registry, Setting, defaults as _defaults
 
-REGISTRY: Registry["Optimizer"] = Registry("optimizer")  # facts: formula
+REGISTRY: Registry["Optimizer"] = Registry("optimizer", facts=("formula", "settings"))
 
 #: Elements per chunk for multi-pass updates: 128 KiB of float32, so a chunk stays in L2 cache.
 CHUNK = 32768
@@ -25,6 +25,9 @@ def get(name: str, size: int, **hyper) -> "Optimizer":
 
 def names() -> tuple[str, ...]:
     return REGISTRY.names()
+
+
+_LEARNING_RATE = Setting("η, the step size; a schedule starts from it.", gt=0)
 
 
 def defaults(name: str) -> dict:
@@ -85,6 +88,11 @@ class SGD(Optimizer):
     }
     formula = ("w_new = w_old − η·∂L/∂w; with momentum μ: v ← μ·v − η·∂L/∂w, w_new = w_old + v; "
                "with nesterov: w_new = w_old + μ·v − η·∂L/∂w (after the same v)")
+    settings = {
+        "learning_rate": Setting("η, the step size in w ← w − η·g (g = ∂L/∂w); a schedule starts from it.", gt=0),
+        "momentum": Setting("μ: v ← μ·v − η·g, w ← w + v; 0 is plain gradient descent.", ge=0, lt=1),
+        "nesterov": Setting("Nesterov's look-ahead momentum: w ← w + μ·v − η·g (after v ← μ·v − η·g)."),
+    }
     _state_arrays = ("velocity",)
 
     def __init__(self, size, learning_rate=0.01, momentum=0.0, nesterov=False, dtype=np.float32):
@@ -126,6 +134,12 @@ class Adam(Optimizer):
     (``m`` and ``v`` are stored divided by (1−β₁) and (1−β₂); see step().)"""
 
     formula = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  w_new = w_old − η·m̂/(√v̂ + ε), m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)"
+    settings = {
+        "learning_rate": _LEARNING_RATE,
+        "beta1": Setting("β₁, decay of the running mean of gradients: m ← β₁·m + (1−β₁)·g.", ge=0, lt=1),
+        "beta2": Setting("β₂, decay of the running mean of squared gradients: v ← β₂·v + (1−β₂)·g².", ge=0, lt=1),
+        "epsilon": Setting("ε in w ← w − η·m̂/(√v̂ + ε); keeps the step finite where v̂ ≈ 0.", gt=0),
+    }
     _state_arrays = ("m", "v")
     decoupled = False
 
@@ -173,6 +187,11 @@ class AdamW(Adam):
     """AdamW (Loshchilov & Hutter 2019): Adam plus decoupled weight decay on weights only."""
 
     formula = "w ← w − η·λ·w (weights only);  then the adam update w_new = w − η·m̂/(√v̂ + ε)"
+    settings = {
+        **Adam.settings,
+        "weight_decay": Setting("Decoupled decay λ: w ← w − η·λ·w before each Adam step, on weights only (not "
+                                "biases); not added to the loss or to g.", ge=0),
+    }
     decoupled = True
 
     def __init__(self, size, weight_decay=0.01, decay: slice | None = None, **adam):
@@ -195,6 +214,11 @@ class RMSprop(Optimizer):
     """RMSprop (Hinton)."""
 
     formula = "s ← ρ·s + (1−ρ)·g²;  w_new = w_old − η·g/(√s + ε)"
+    settings = {
+        "learning_rate": _LEARNING_RATE,
+        "rho": Setting("ρ, decay of the running mean of squared gradients: s ← ρ·s + (1−ρ)·g².", ge=0, lt=1),
+        "epsilon": Setting("ε in w ← w − η·g/(√s + ε).", gt=0),
+    }
 
     _state_arrays = ("s",)
 
@@ -217,6 +241,10 @@ class Adagrad(Optimizer):
     """Adagrad (Duchi et al. 2011)."""
 
     formula = "G ← G + g²;  w_new = w_old − η·g/(√G + ε)"
+    settings = {
+        "learning_rate": _LEARNING_RATE,
+        "epsilon": Setting("ε in w ← w − η·g/(√G + ε), G the running sum of g².", gt=0),
+    }
 
     _state_arrays = ("G",)
 

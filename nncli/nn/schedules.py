@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 from ..metrics import higher_is_better, improves
-from ._registry import Registry, defaults as _defaults
+from ._registry import Registry, Setting, defaults as _defaults
 
-REGISTRY: Registry["Schedule"] = Registry("schedule")
+REGISTRY: Registry["Schedule"] = Registry("schedule", facts=("formula", "settings"))
 
 
 def get(name: str, base_lr: float, epochs: int, **params) -> "Schedule":
@@ -53,6 +53,7 @@ class Schedule:
 @REGISTRY.register("constant")
 class Constant(Schedule):
     formula = "η_e = η in every epoch e"
+    settings: dict[str, Setting] = {}
 
     def lr(self, epoch):
         return self.base_lr
@@ -63,6 +64,10 @@ class Step(Schedule):
     """Multiply by γ every step_size epochs."""
 
     formula = "η_e = η·γ^⌊e / step_size⌋"
+    settings = {
+        "step_size": Setting("Multiply η by gamma every step_size epochs: η_e = η·γ^⌊e/step_size⌋ (e from 0).", gt=0),
+        "gamma": Setting("γ, the factor applied every step_size epochs.", gt=0, le=1),
+    }
 
     def __init__(self, base_lr, epochs, step_size: int = 10, gamma: float = 0.1):
         super().__init__(base_lr, epochs)
@@ -75,6 +80,7 @@ class Step(Schedule):
 @REGISTRY.register("exponential")
 class Exponential(Schedule):
     formula = "η_e = η·γ^e"
+    settings = {"gamma": Setting("γ in η_e = η·γ^e (e counts epochs from 0).", gt=0, le=1)}
 
     def __init__(self, base_lr, epochs, gamma: float = 0.95):
         super().__init__(base_lr, epochs)
@@ -90,6 +96,11 @@ class Cosine(Schedule):
 
     formula = ("warmup η_e = η·(e+1)/W for e < W, then η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), "
                "E = epochs")
+    settings = {
+        "warmup_epochs": Setting("W: epochs of linear warmup η·(e+1)/W before the cosine decay (0: none).", ge=0),
+        "min_lr": Setting("The floor the cosine decays towards: η_e = min_lr + ½(η − min_lr)(1 + cos(π(e − W)/(E − W))), "
+                          "E = epochs.", ge=0),
+    }
 
     def __init__(self, base_lr, epochs, warmup_epochs: int = 0, min_lr: float = 0.0):
         super().__init__(base_lr, epochs)
@@ -109,6 +120,15 @@ class ReduceOnPlateau(Schedule):
     ``min_delta``."""
 
     formula = "η ← max(min_lr, factor·η) after `patience` epochs in a row without improvement of `monitor`"
+    # `mode` (auto/min/max) is the engine's own: the config derives it from the monitor's name
+    settings = {
+        "monitor": Setting("A history column to watch, e.g. val_loss, train_loss, val_accuracy; losses and mae/mse "
+                           "must fall, accuracy/f1/r2 must rise."),
+        "factor": Setting("η ← max(min_lr, factor·η) when the monitor has not improved for patience epochs.", gt=0, lt=1),
+        "patience": Setting("Epochs in a row without improvement before η is reduced (the count then restarts).", ge=0),
+        "min_lr": Setting("η is never reduced below this.", ge=0),
+        "min_delta": Setting("An improvement must beat the best value so far by more than this.", ge=0),
+    }
 
     def __init__(self, base_lr, epochs, monitor: str = "val_loss", factor: float = 0.5,
                  patience: int = 5, min_lr: float = 0.0, min_delta: float = 0.0, mode: str = "auto"):

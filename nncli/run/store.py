@@ -53,6 +53,10 @@ class RunWriter:
             raise UsageError(f"{self.staging}: cannot create the staging folder ({exc.strerror}); "
                              f"choose another output with --out") from None
         trainer.callbacks.insert(0, checkpoint.Periodic(self.staging, trainer.cfg.training.checkpoint_every))
+        if trainer.cfg.training.snapshots:  # first: a checkpoint never runs ahead of the snapshots
+            from .snapshots import SnapshotCallback
+
+            trainer.callbacks.insert(0, SnapshotCallback(self.staging, trainer.cfg.training.snapshots))
         return resumed_from
 
     def train(self, trainer, *, handle_signals: bool) -> None:
@@ -87,6 +91,8 @@ class RunWriter:
             value = resolved["data"].get(key)
             if value:  # paths in a run's config.yaml are absolute: the run can move, the data cannot
                 resolved["data"][key] = str(cfg.resolve_path(value).resolve())
+        if resolved["model"].get("init_from"):  # likewise the run a warm start began from
+            resolved["model"]["init_from"]["run"] = str(cfg.resolve_path(resolved["model"]["init_from"]["run"]).resolve())
         staging = self.staging
         files.write_text_atomic(staging / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
         files.write_bytes_atomic(staging / "weights.npz", files.npz_bytes(network.weights_dict()))
