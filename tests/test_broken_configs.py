@@ -43,7 +43,15 @@ def test_corpus_is_large_and_complete():
     for name in CASES:
         assert (CORPUS / f"{name}.expected").read_text().strip(), f"{name}.expected is empty"
     kinds = {name.split("_")[0] for name in CASES}
-    assert {"unknown", "enum", "type", "range", "yaml", "cross", "data", "override"} <= kinds
+    assert {"unknown", "enum", "type", "range", "yaml", "cross", "data", "override", "size", "cap", "url"} <= kinds
+
+
+def test_no_line_is_longer_than_the_cap():
+    from nncli.config.messages import MAX_LINE
+
+    for name in CASES:
+        for line in (CORPUS / f"{name}.expected").read_text().splitlines():
+            assert len(line) <= MAX_LINE, (name, len(line))
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -83,4 +91,4 @@ def test_every_line_has_a_place():
 
     for name in CASES:
         for line in (CORPUS / f"{name}.expected").read_text().splitlines():
-            assert re.match(rf"^({re.escape(name)}\.yaml:[0-9]+:[0-9]+|--set [^:]+): ", line), line
+            assert re.match(rf"^({re.escape(name)}\.yaml:[0-9]+:[0-9]+|--set \S.*?): ", line), line

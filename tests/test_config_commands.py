@@ -87,7 +87,7 @@ def test_config_prints_every_default_and_round_trips(tmp_path, monkeypatch):
     assert out["training"]["batch_size"] == 32 and out["data"]["scaling"] == "standardize"
     assert out["model"]["layers"][0]["dropout"] == 0.0
     Path("resolved.yaml").write_text(r.stdout)
-    assert load_config("resolved.yaml").resolved() == out
+    assert load_config("resolved.yaml").effective() == out
     assert invoke("config", "missing.yaml").exit_code == 2
 
 

@@ -66,8 +66,10 @@ def _tolerant_streams() -> None:
 
 def error(message: str) -> None:
     """Messages already name their file and place (compiler style: FILE:LINE:COL: ...)."""
+    from ..config.messages import cap_line  # every line capped (a 5000-class list is elided)
+
     for line in message.splitlines() or [""]:
-        print(line, file=sys.stderr)
+        print(cap_line(line), file=sys.stderr)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""nncli config CONFIG: the resolved config, every default filled in, as YAML on stdout."""
+"""nncli config CONFIG: the config training will use, every default written out, as YAML on stdout."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def config_command(
     set_: Annotated[List[str], typer.Option("--set", metavar="KEY=VALUE",
                                             help="Override a config key, e.g. training.epochs=5 (repeatable).")] = [],
 ) -> None:
-    """Print the config with every default filled in (after --set overrides), as YAML."""
+    """Print the config with every default it will use written out (after --set overrides), as YAML; unset keys are left out."""
     with reporting():
         import yaml
 
@@ -25,4 +25,4 @@ def config_command(
         cfg = load_config(config, list(set_))
         for w in cfg.warnings:
             print(w, file=sys.stderr)
-        sys.stdout.write(yaml.safe_dump(cfg.resolved(), sort_keys=False, allow_unicode=True))
+        sys.stdout.write(yaml.safe_dump(cfg.effective(), sort_keys=False, allow_unicode=True))

@@ -7,10 +7,12 @@ Imports nothing from schema.py (schema.py calls :func:`check_config` after valid
 from __future__ import annotations
 
 import math
+import os
+import re
 from typing import TYPE_CHECKING
 
 from ..nn import losses
-from .messages import did_you_mean
+from .messages import did_you_mean, human_bytes
 
 if TYPE_CHECKING:
     from .schema import Config
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["CLASSIFICATION_METRICS", "REGRESSION_METRICS", "check_config"]
 
 CLASSIFICATION_METRICS = ("accuracy", "f1")
+# scheme://... (http, https, s3, ftp, file, ...): a URL is never a local path, whatever the scheme
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 REGRESSION_METRICS = ("mae", "mse", "r2")
 
 
@@ -86,6 +90,71 @@ def check_config(cfg: Config) -> tuple[list[str], list[str]]:
         errors.append(f"{cfg.where('data', 'generator')}: data: give either path or generator, not both")
     if cfg.data.y_path is not None and (cfg.data.path is None or not cfg.data.path.endswith(".npy")):
         errors.append(f"{cfg.where('data', 'y_path')}: data.y_path: only with an .npy data.path")
+    for key in ("path", "y_path", "validation", "test"):
+        value = getattr(cfg.data, key)
+        if value is not None and _URL.match(value):
+            errors.append(f"{cfg.where('data', key)}: data.{key}: {value!r} is a URL and nncli reads local files only"
+                          f" — download the file first and give its local path")
+    errors.extend(check_sizes(cfg))
     if not math.isfinite(tr.optimizer.learning_rate):
         errors.append(f"{cfg.where('training', 'optimizer', 'learning_rate')}: training.optimizer.learning_rate: must be finite")
     return errors, warnings
+
+
+# Arrays of this many elements per parameter: the parameters, their gradients, the optimizer's state.
+_OPTIMIZER_SLOTS = {"sgd": 1, "adam": 2, "adamw": 2, "rmsprop": 1, "adagrad": 1}
+_GENERATOR_FEATURES = {"line": 1, "sine": 1}  # the others draw 2 features, blobs `dimensions`, linear len(weights)
+
+
+def memory_limit() -> int:
+    """Bytes of physical memory on this machine (1 TiB where the system does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return 1 << 40
+
+
+def _generator_width(gen) -> int:
+    if hasattr(gen, "dimensions"):
+        return int(gen.dimensions)
+    if hasattr(gen, "weights"):
+        return len(gen.weights)
+    return _GENERATOR_FEATURES.get(gen.name, 2)
+
+
+def check_sizes(cfg: Config, limit: int | None = None) -> list[str]:
+    """Sizes that cannot fit, refused before anything is allocated: the network (parameters with
+    their gradients and optimizer state, plus one batch of activations and deltas) and generated
+    data, against ``limit`` bytes (default: this machine's memory).  Integer arithmetic, so
+    ``units: 10**30`` is an estimate too, not an overflow.  Without the data the input width and
+    the row count are taken as small as they can be: the estimate is a lower bound."""
+    limit = memory_limit() if limit is None else limit
+    errors = []
+    tr, layers = cfg.training, cfg.model.layers
+    itemsize = 8 if tr.dtype == "float64" else 4
+    gen = cfg.data.generator
+    width = _generator_width(gen) if gen is not None else 1
+    rows = 1 if tr.batch_size == "full" and gen is None else (
+        gen.n_samples if tr.batch_size == "full" else int(tr.batch_size))
+    widths = [width] + [layer.units for layer in layers]
+    params = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    slots = _OPTIMIZER_SLOTS.get(tr.optimizer.name, 2)
+    needed = itemsize * (params * (2 + slots) + 2 * rows * sum(widths[1:]))
+    if needed > limit:
+        i = max(range(len(layers)), key=lambda k: layers[k].units)
+        at_least = "" if gen is not None else "at least "
+        errors.append(
+            f"{cfg.where('model', 'layers', i, 'units')}: model.layers[{i}].units: the network needs {at_least}"
+            f"{human_bytes(needed)} of memory ({params:,} parameters in {tr.dtype} with their gradients and "
+            f"{tr.optimizer.name}'s state, and a batch of activations), more than this machine's "
+            f"memory — use fewer units"
+        )
+    if gen is not None:
+        data_bytes = 8 * gen.n_samples * (width + 1)  # float64 X (rows × features) and y
+        if data_bytes > limit:
+            errors.append(
+                f"{cfg.where('data', 'generator', 'n_samples')}: data.generator.n_samples: the generated data needs "
+                f"{human_bytes(data_bytes)} of memory ({gen.n_samples:,} rows × {width + 1} float64 columns), more "
+                f"than this machine's memory — use fewer samples"
+            )
+    return errors

@@ -11,20 +11,23 @@ module imports nothing from the rest of nncli.config, so load.py and overrides.p
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
-import types
 import typing
 from typing import TYPE_CHECKING, Any, Iterable
 
 import pydantic
 
+from .suggest import _field_names, _is_model, _key_hint, _unwrap, did_you_mean, dotted
+
 if TYPE_CHECKING:  # only for annotations: load.py imports this module
     from .load import Source
 
 __all__ = [
+    "MAX_LINE",
+    "cap_line",
     "did_you_mean",
+    "human_bytes",
     "dotted",
     "format_validation_error",
     "located",
@@ -32,36 +35,38 @@ __all__ = [
 ]
 
 
-def did_you_mean(word: Any, choices: Iterable[Any]) -> str | None:
-    """The closest choice to ``word`` (case-insensitive), or None if nothing is close."""
-    choices = [str(c) for c in choices]
-    if not choices:
-        return None
-    w = str(word).lower()
-    lowered: dict[str, str] = {}
-    for c in choices:
-        lowered.setdefault(c.lower(), c)
-    if w in lowered:
-        return lowered[w]
-    match = difflib.get_close_matches(w, list(lowered), n=1, cutoff=0.6)
-    if match:
-        return lowered[match[0]]
-    # A choice that is a prefix/extension of the word ('relu6' -> 'relu', 'lr' is too short).
-    for c in sorted(lowered, key=len, reverse=True):
-        if len(c) >= 3 and (w.startswith(c) or c.startswith(w) and len(w) >= 3):
-            return lowered[c]
-    return None
+MAX_LINE = 480  # characters in one message line: room for a long path, the problem and the fix
+_HEAD, _TAIL = 300, 140
+_LONG_WORD = re.compile(r"[^\s,]{120,}")
 
 
-def dotted(path: Iterable[Any]) -> str:
-    """('model', 'layers', 1, 'units') -> 'model.layers[1].units'."""
-    out = ""
-    for p in path:
-        if isinstance(p, int) and not isinstance(p, bool):
-            out += f"[{p}]"
-        else:
-            out += ("." if out else "") + str(p)
-    return out or "(top level)"
+def cap_line(line: str, limit: int = MAX_LINE) -> str:
+    """One message line cut to at most ~``limit`` characters: the start (the place and what is
+    wrong) and the end (the fix) are kept, the middle -- a 5000-class list, a huge value -- is
+    replaced by ``… (N characters left out) …``.  Shorter lines come back unchanged."""
+    if len(line) <= limit:
+        return line
+    # First each huge word (a value, a key, a path) on its own, so what is wrong stays readable...
+    line = _LONG_WORD.sub(lambda m: f"{m.group()[:60]}…({len(m.group()) - 80:,} characters left out)…{m.group()[-20:]}", line)
+    if len(line) <= limit:
+        return line
+    # ...then the middle of the line (a long list), keeping the place and the fix.
+    head, tail = line[:_HEAD], line[-_TAIL:]
+    return f"{head} … ({len(line) - _HEAD - _TAIL:,} characters left out) … {tail}"
+
+
+def human_bytes(n: int) -> str:
+    """1 -> '1 byte', 80_000_000_000 -> '74.5 GiB' (binary units, one decimal); any size of int."""
+    if n < 1024:
+        return f"{n} byte{'s' if n != 1 else ''}"
+    units = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+    k = 1
+    while k < len(units) and n >= 1024 ** (k + 1):
+        k += 1
+    whole = n // 1024 ** k
+    if whole >= 1024:  # beyond YiB: say how many digits rather than print them
+        return "more than 1024 YiB" if len(str(whole)) > 15 else f"{whole:,} YiB"
+    return f"{n / 1024 ** k:.1f} {units[k - 1]}"
 
 
 def position_prefix(source: Source, path: Iterable[Any], *, key: bool = False) -> str:
@@ -294,11 +299,11 @@ def _error_line(err: dict, loc: tuple, path: tuple, source: Source, model) -> tu
             text += (f" for {kind}{tag!r}{'' if given else ' (the default)'}"
                      f" — {key} is a key of {', '.join(tags)} only: set {dotted(path[:-1] + (disc,))}"
                      f" to {' or '.join(tags)} too")
-        elif allowed:
-            suggestion = did_you_mean(key, allowed)
-            if suggestion is not None and suggestion != key:
-                text += f" — did you mean {suggestion!r}?"
-            else:
+        else:
+            hint = _key_hint(model, str(key), allowed or [], path[:-1])
+            if hint is not None:
+                text += f" — did you mean {hint}?"
+            elif allowed:
                 text += f" (allowed: {', '.join(allowed)})"
         return _line(source, path, text, key=True)
 
@@ -419,30 +424,6 @@ def _get(data, path):
 
 
 # --- walking pydantic model classes along a loc ------------------------------------------
-
-
-def _unwrap(tp) -> list:
-    """Flatten Annotated / Optional / Union into the list of concrete candidate types."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(tp)[0])
-    if origin is typing.Union or (hasattr(types, "UnionType") and origin is types.UnionType):
-        out = []
-        for a in typing.get_args(tp):
-            out.extend(_unwrap(a))
-        return out
-    return [tp]
-
-
-def _is_model(tp) -> bool:
-    return isinstance(tp, type) and issubclass(tp, pydantic.BaseModel)
-
-
-def _field_names(cls) -> dict[str, Any]:
-    out = {}
-    for name, info in cls.model_fields.items():
-        out[info.alias or name] = info.annotation
-    return out
 
 
 def _walk(model, loc: tuple) -> list:

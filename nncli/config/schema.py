@@ -278,6 +278,28 @@ class Config(Strict):
         """Every key with its default filled in, as plain data (what config.yaml in a run holds)."""
         return self.model_dump(mode="json")
 
+    def effective(self) -> dict:
+        """What training will use, for people to read (``nncli config``): :meth:`resolved` with the
+        defaults that depend on other keys written out -- the metrics of the task, each layer's
+        initializer (its activation's default), the run directory -- and the keys that are unset
+        (null: the feature is off or not used) left out.  Loading it gives the same training."""
+        data = self.resolved()
+        data["training"]["metrics"] = self.metrics_tracked()
+        for layer, out in zip(self.model.layers, data["model"]["layers"]):
+            if out["initializer"] is None:
+                out["initializer"] = activations.REGISTRY.get(layer.activation).default_initializer
+        data["output"]["dir"] = self.output_dir().as_posix()
+        return _without_nulls(data)
+
+
+def _without_nulls(value: Any) -> Any:
+    """Mappings without their None values, at any depth (lists keep their items)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
 
 # ---------------------------------------------------------------- loading
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Config:
@@ -296,7 +318,7 @@ def _from_source(source, base_dir: Path, overrides) -> Config:
     if not isinstance(source.data, dict):
         raise ConfigError(f"{source.path}:1:1: the config must be a mapping of keys (name, data, model, training, ...)")
     try:
-        cfg = Config.model_validate(source.data)
+        cfg = Config.model_validate(source.data, strict=True)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, source, Config)) from None
     cfg._source, cfg._base_dir, cfg._overrides = source, base_dir, tuple(str(o) for o in overrides)

@@ -251,7 +251,9 @@ def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> 
             if n in table.columns:
                 continue
             path = ("data", key) if isinstance(given, str) else ("data", key, i)
-            guess = did_you_mean(n, list(table.columns))
+            # a column the config already uses is never the one it meant (petal_width -> sepal_width)
+            taken = {c for ns, k in wanted if getattr(cfg.data, k) is not None for c in ns}
+            guess = did_you_mean(n, [c for c in table.columns if c not in taken])
             lines.append(f"{cfg.where(*path)}: {dotted(path)}: no column {n!r} in {table.path}"
                          + (f" — did you mean {guess!r}?" if guess else "") + f" (columns: {listing(table.columns)})")
     if lines:
