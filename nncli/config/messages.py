@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-MAX_LINE = 480  # characters in one message line: room for a long path, the problem and the fix
+MAX_LINE = 1000  # characters in one message line: room for a long path, the problem and the fix
 _HEAD, _TAIL = 300, 140
 _LONG_WORD = re.compile(r"[^\s,]{120,}")
 
