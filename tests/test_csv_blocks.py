@@ -148,7 +148,7 @@ def test_convert_reads_once_and_writes_what_read_csv_reads(tmp_path, monkeypatch
     np.testing.assert_array_equal(np.load(tmp_path / "d.npy"), X)
     np.testing.assert_array_equal(np.load(tmp_path / "d.npy", mmap_mode="r"), X)
     assert z["y"].dtype == np.int64 and np.load(tmp_path / "d.y.npy").tolist() == z["y"].tolist()
-    assert sorted(q.name for q in tmp_path.iterdir()) == ["d.csv", "d.npy", "d.npz", "d.y.npy"]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["d.csv", "d.names.json", "d.npy", "d.npz", "d.y.npy"]
 
 
 def test_convert_a_target_that_turns_text_late(tmp_path, monkeypatch):

@@ -68,7 +68,10 @@ def _feeds(session, model, data: Path) -> dict:
 
 
 def _predict_proba(run_dir: Path, data: Path) -> list[dict]:
-    res = _invoke("predict", run_dir, data, "--proba")
+    """predict --proba for a classification run; plain predict (the values) for a regression,
+    where --proba is refused."""
+    regression = json.loads((run_dir / "preprocessing.json").read_text()).get("task") == "regression"
+    res = _invoke("predict", run_dir, data, *(() if regression else ("--proba",)))
     assert res.exit_code == 0, res.output
     return list(csv.DictReader(io.StringIO(res.stdout)))
 

@@ -1,5 +1,5 @@
 """Crash testing of writing and publishing a run, the way SQLite tests crashes: one training is
-traced (NNCLI_FAULT_TRACE lists every write/rename/fsync step), then repeated with a failure at
+traced (NNCLI_FAULT_AT_TRACE lists every write/rename/fsync step), then repeated with a failure at
 each step k in turn (NNCLI_FAULT_AT="k:kill" in a subprocess, "k:raise" in this process). After
 each: the path holds the previous run or the new one, complete and loadable (`nncli predict`
 works); the next call recovers; a finished training leaves nothing beside the run."""
@@ -18,7 +18,7 @@ import pytest
 
 import nncli
 from conftest import ROOT, run_cli_subprocess
-from nncli.errors import UsageError
+from nncli.errors import RunDirError, UsageError
 from nncli.run import files, place
 
 OLD, NEW = ["training.epochs=2"], ["training.epochs=3"]
@@ -40,7 +40,7 @@ def world(tmp_path_factory):
     assert weights["old"] != weights["new"]
     reset(proj)
     trace = proj / "trace"
-    r = _train_subprocess(proj, {"NNCLI_FAULT_TRACE": str(trace)})
+    r = _train_subprocess(proj, {"NNCLI_FAULT_AT_TRACE": str(trace)})
     assert r.returncode == 0, r.stderr
     steps = [line.split(" ", 1)[1] for line in trace.read_text().splitlines()]
     return proj, weights, steps
@@ -104,7 +104,8 @@ def finish_and_check_clean(proj: Path, weights: dict, k: int, step: str) -> None
 
 def test_the_trace_covers_writing_and_publishing(world):
     _, _, steps = world
-    for name in ("mkdir .x.partial", "write checkpoint.npz", "mkdir .x.new", "write weights.npz",
+    # (the checkpoint's own steps are run/faults.py points: tests/test_checkpoint_faults.py covers them)
+    for name in ("mkdir .x.partial", "mkdir .x.new", "write weights.npz",
                  "fsync metrics.json", "rename .nncli-run", "exchange .x.new", "remove .x.new", "remove .x.partial"):
         assert name in steps, steps
 
@@ -143,7 +144,7 @@ def _fallback_steps(proj: Path) -> list[str]:
     trace = proj / "trace-fallback"
     trace.unlink(missing_ok=True)
     reset(proj)
-    assert _train_subprocess(proj, {"NNCLI_FAULT_TRACE": str(trace)}, fallback=True).returncode == 0
+    assert _train_subprocess(proj, {"NNCLI_FAULT_AT_TRACE": str(trace)}, fallback=True).returncode == 0
     steps = [line.split(" ", 1)[1] for line in trace.read_text().splitlines()]
     assert "rename x" in steps and "exchange .x.new" in steps
     return steps
@@ -180,7 +181,8 @@ def test_an_error_at_every_step_is_reported_and_cleaned_up(world, monkeypatch, f
             try:
                 nncli.train("configs/xor.yaml", out="runs/x", overrides=NEW)
                 raised = False
-            except (files.InjectedFault, UsageError) as exc:  # UsageError: a folder it could not create
+            # UsageError: a folder it could not create; RunDirError: a checkpoint it could not save
+            except (files.InjectedFault, UsageError, RunDirError) as exc:
                 assert "injected fault" in str(exc), exc
                 raised = True
             monkeypatch.setattr(files, "_FAULT_AT", None)

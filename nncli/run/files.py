@@ -23,7 +23,7 @@ that call X is renamed to .X.old first, and a later call puts back whichever is 
 checkpoint in .X.partial is removed only after the new run is in place. Nothing here uses pickle.
 
 Fault injection (tests): NNCLI_FAULT_AT="K:raise|exit|kill" makes the K-th write/rename/fsync step
-of this process fail; NNCLI_FAULT_TRACE=FILE appends each step's name to FILE. Unset, a step costs
+of this process fail; NNCLI_FAULT_AT_TRACE=FILE appends each step's name to FILE. Unset, a step costs
 one comparison.
 """
 
@@ -55,7 +55,7 @@ CSV_LIMIT = 256 << 20
 
 # ---------------------------------------------------------------- fault injection (tests)
 _FAULT_AT = os.environ.get("NNCLI_FAULT_AT")
-_FAULT_TRACE = os.environ.get("NNCLI_FAULT_TRACE")
+_FAULT_TRACE = os.environ.get("NNCLI_FAULT_AT_TRACE")
 _steps = [0]
 
 
