@@ -177,7 +177,9 @@ def _usage_errors_in_one_line():
         raise typer.Exit(exc.exit_code) from None
 
 
-class Command(TyperCommand):
+class _Restyled:
+    """What nncli's commands and groups share: restyled help parameters, one-line usage errors."""
+
     def get_params(self, ctx):
         params = super().get_params(ctx)  # with --help, and --install-completion on the group
         for p in params:
@@ -189,17 +191,11 @@ class Command(TyperCommand):
             return super().make_context(*args, **kwargs)
 
 
-class Group(TyperGroup):
-    def get_params(self, ctx):
-        params = super().get_params(ctx)  # with --help, and --install-completion on the group
-        for p in params:
-            _restyle(p)
-        return params
+class Command(_Restyled, TyperCommand):
+    pass
 
-    def make_context(self, *args, **kwargs):
-        with _usage_errors_in_one_line():
-            return super().make_context(*args, **kwargs)
 
+class Group(_Restyled, TyperGroup):
     def resolve_command(self, ctx, args):
         with _usage_errors_in_one_line():
             return super().resolve_command(ctx, args)
