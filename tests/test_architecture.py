@@ -127,3 +127,18 @@ def test_help_imports_no_engine_module():
     assert heavy == [], heavy
     assert "numpy" not in subprocess.run([sys.executable, "-c", "import sys, nncli.cli.app; print(sorted(sys.modules))"],
                                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
+
+
+def test_help_renders_without_markdown_or_pygments():
+    """`nncli --help` must start fast: typer's renderer loads with stand-ins for rich.markdown and
+    rich.traceback (markdown-it, pygments), which leave sys.modules so later imports get the real ones."""
+    code = ("import sys, io, contextlib; sys.argv = ['nncli', '--help']; from nncli.cli.app import main\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    try: main()\n"
+            "    except SystemExit: pass\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('markdown_it', 'pygments') or m in ('rich.markdown', 'rich.traceback'))\n"
+            "import rich.markdown\n"
+            "print(heavy, 'Usage: nncli' in out.getvalue(), hasattr(rich.markdown, 'MarkdownContext'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["[]", "True", "True"], out.stdout + out.stderr

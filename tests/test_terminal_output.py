@@ -72,7 +72,7 @@ def test_nothing_is_redrawn_after_ctrl_c(config, tmp_path):
 def test_predict_says_it_reads_the_terminal(root, tmp_path, cli):
     r = cli("train", root / "configs/xor.yaml", "--out", tmp_path / "run", "--epochs", "3", "--quiet")
     assert r.returncode == 0, r.stderr
-    code, drawn = run_in_pty(["predict", tmp_path / "run"], 80, send=b"x1,x2\n0,1\n\x04\x04")  # see the report: the block reader reads past one EOF
+    code, drawn = run_in_pty(["predict", tmp_path / "run"], 80, send=b"x1,x2\n0,1\n\x04")  # one Ctrl-D ends the input
     assert code == 0, drawn
     assert "reading CSV rows from standard input (end with Ctrl-D" in drawn
     assert "\ny" in drawn.replace("\r", "")  # the predictions followed

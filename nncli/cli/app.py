@@ -77,6 +77,53 @@ app.command("export", cls=Command)(export_command)
 app.command("compare", cls=Command)(compare_command)
 
 
+def _help_renderer_without_markdown() -> None:
+    """Import typer's help renderer (typer.rich_utils) without rich.markdown and rich.traceback.
+
+    It imports both at module level — markdown-it and pygments, about 80 ms of the 0.35 s that
+    `nncli --help` may take — for Markdown help text and pretty tracebacks, which nncli never
+    uses (rich_markup_mode "rich", pretty_exceptions_enable=False). Stand-in classes take their
+    place while it loads; each imports the real class if it is ever called. The stand-in modules
+    leave sys.modules at once, so any later `import rich.markdown` gets the real one."""
+    import sys
+    import types
+
+    if "typer.rich_utils" in sys.modules:
+        return
+
+    class Markdown:
+        def __new__(cls, *args, **kwargs):
+            from rich.markdown import Markdown as real
+            return real(*args, **kwargs)
+
+    class Traceback:
+        def __new__(cls, *args, **kwargs):
+            from rich.traceback import Traceback as real
+            return real(*args, **kwargs)
+
+        @classmethod
+        def from_exception(cls, *args, **kwargs):
+            from rich.traceback import Traceback as real
+            return real.from_exception(*args, **kwargs)
+
+    stand_ins = {}
+    for name, cls in (("rich.markdown", Markdown), ("rich.traceback", Traceback)):
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            setattr(module, cls.__name__, cls)
+            stand_ins[name] = sys.modules[name] = module
+    try:
+        import typer.rich_utils  # noqa: F401
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
 def main() -> None:
+    import sys
+
+    if len(sys.argv) < 2 or not {"-h", "--help"}.isdisjoint(sys.argv[1:]):
+        _help_renderer_without_markdown()
     # The name, not `python -m nncli`: completion scripts and usage lines are for `nncli`.
     app(prog_name="nncli")

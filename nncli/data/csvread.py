@@ -38,9 +38,14 @@ class _TextAsBytes:
 
     def __init__(self, fh):
         self.fh = fh
+        self.ended = False
 
     def read(self, n: int) -> bytes:
-        return self.fh.read(n).encode("utf-8", "surrogatepass")
+        text = self.fh.read(n)
+        # A text stream returns fewer than n characters only at its end: remember it, so a
+        # terminal's Ctrl-D ends the input at once instead of being asked for a second time.
+        self.ended = len(text) < n
+        return text.encode("utf-8", "surrogatepass")
 
     def seekable(self) -> bool:
         return self.fh.seekable()
@@ -57,6 +62,14 @@ def as_bytes(source):
     except (AttributeError, OSError, ValueError):
         pass
     return source
+
+
+def _ended(raw, data: bytes) -> bool:
+    """Whether a short read reached the end: buffered and text streams return less than asked
+    only at their end (reading again would wait for a second Ctrl-D on a terminal)."""
+    if isinstance(raw, _TextAsBytes):
+        return raw.ended
+    return isinstance(raw, io.BufferedReader) and len(data) < CHUNK_BYTES
 
 
 def _terminators(block: bytes) -> int:
@@ -85,7 +98,7 @@ def blocks(raw, display: str):
     buf, offset, line, eof, first = b"", 0, 1, False, True
     while not eof:
         data = raw.read(CHUNK_BYTES)
-        eof = not data
+        eof = not data or _ended(raw, data)
         buf += data
         if first and len(buf) >= 3 or eof:
             if first and buf.startswith(_BOM):
