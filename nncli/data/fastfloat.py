@@ -276,12 +276,12 @@ def _general(buf, words, starts, ends, dot, exp, block: bytes) -> np.ndarray | N
         return None  # no digit before the 'e' or after it
     # The runs are summed and checked to be digits. Up to 19 digits fit a uint64, and so do up
     # to 24 after a zero integer part when the first ones are zeros (0.000123...).
-    mantissa, ok_int, _ = _run(words, mant_end, n_int)
+    mantissa, ok_int, int_fits = _run(words, mant_end, n_int)
     fraction, ok_frac, frac_fits = _run(words, exp, n_frac)
     exponent, ok_exp, _ = _run(words, ends, n_exp)
     if not (ok_int and ok_frac and ok_exp):
         return None
-    exact = ((n_int + n_frac <= 19) | ((mantissa == 0) & frac_fits)) & (n_exp <= 8)
+    exact = ((n_int + n_frac <= 19) | ((mantissa == 0) & int_fits & frac_fits)) & (n_exp <= 8)
     mantissa = mantissa * _POW10_U64[np.where(exact, np.minimum(n_frac, 19), 0)] + fraction  # I is 0 past 19
     exponent = exponent.astype(np.int64)
     exponent[has_e & (exp_sign == 45)] *= -1
