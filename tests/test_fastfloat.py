@@ -227,3 +227,36 @@ def test_a_block_with_an_empty_or_odd_cell_goes_to_the_precise_parser(tmp_path, 
     assert fast.missing["a"].sum() == 1 and fast.columns["a"].dtype.kind == "f"
     monkeypatch.setenv("NNCLI_FASTFLOAT", "0")
     tables_equal(fast, csvread.read_csv(path))
+
+
+def test_blocks_fastfloat_declines_go_to_the_workers_in_order(tmp_path, monkeypatch):
+    """Blocks of %.4f (fastfloat, in this process) then of %.25f (more than 24 digits: declined, so
+    NumPy's parser in worker processes): the same Table as all in one process, fast path off."""
+    rng = np.random.default_rng(7)
+    v = rng.standard_normal((4000, 3))
+    path = tmp_path / "two.csv"
+    with open(path, "w") as fh:
+        fh.write("a,b,c\n")
+        for i, row in enumerate(v):
+            fmt = "%.4f" if i < 2000 else "%.25f"
+            fh.write(",".join(fmt % x for x in row) + "\n")
+    monkeypatch.setattr(csvread, "CHUNK_BYTES", 1 << 14)
+    monkeypatch.setattr(csvread, "PARALLEL_FROM", 1)
+    submitted = []
+
+    class Pool:  # records what goes to the workers; runs it at once
+        def submit(self, fn, *args):
+            submitted.append(args[1])
+            from concurrent.futures import Future
+
+            f = Future()
+            f.set_result(fn(*args))
+            return f
+
+    monkeypatch.setattr(csvread, "_workers", lambda: Pool())
+    mixed = csvread.read_csv(path)
+    assert 2000 <= sum(submitted) < 2000 + 730  # the %.25f rows, and the block holding both formats
+    monkeypatch.undo()
+    monkeypatch.setenv("NNCLI_FASTFLOAT", "0")
+    monkeypatch.setenv("NNCLI_CSV_WORKERS", "0")
+    tables_equal(mixed, csvread.read_csv(path))
