@@ -54,9 +54,9 @@ _POW10_F64 = np.array([10.0 ** k for k in range(23)], dtype=np.float64)
 _LONG = np.finfo(np.longdouble).nmant >= 63 and np.dtype(np.longdouble).itemsize == 16  # x87 extended
 _POW10_LD = np.array([10 ** k for k in range(28)], dtype=np.longdouble) if _LONG else None
 _TWO53 = _U(1 << 53)
-# Masks indexed by a byte count k (0..8): the top k bytes of a uint64, the k bytes from byte 0.
-_TOP = np.array([((1 << 64) - 1) ^ ((1 << (64 - 8 * k)) - 1) if k else 0 for k in range(9)], dtype=np.uint64)
+# Indexed by a byte count k (0..8): the k bytes from byte 0 of a uint64; the bits before its last k bytes.
 _LOW = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+_BEFORE = np.array([8 * (8 - k) for k in range(9)], dtype=np.uint64)  # bits before the last k bytes
 # Indexed by the dot's byte q (8: no dot): bytes below it, bytes above it, and 10^(digits after it).
 _BELOW = _LOW.copy()
 _BELOW[8] = 0
@@ -70,11 +70,18 @@ def _not_digits(v: np.ndarray) -> np.ndarray:
     return ((v & _7F) + _76 | v) & _80
 
 
-def _swar8(v: np.ndarray) -> np.ndarray:
-    """uint64 of 8 digit values 0..9, byte 0 the most significant, as the integer they spell."""
-    v = (v * _U(2561)) >> _U(8)  # 10·a + b in each byte pair
-    v = ((v & _U(0x00FF00FF00FF00FF)) * _U(6553601)) >> _U(16)  # 100·ab + cd in each 16-bit lane pair
-    return ((v & _U(0x0000FFFF0000FFFF)) * _U(42949672960001)) >> _U(32)
+def _swar8(v: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """uint64 of 8 digit values 0..9, byte 0 the most significant, as the integer they spell
+    (into ``out``, which may be ``v``)."""
+    v = np.multiply(v, _U(2561), out=out)
+    v >>= _U(8)  # 10·a + b in the low byte of each 16-bit lane
+    v &= _U(0x00FF00FF00FF00FF)
+    v *= _U(6553601)
+    v >>= _U(16)  # 100·ab + cd in each 32-bit lane's low half
+    v &= _U(0x0000FFFF0000FFFF)
+    v *= _U(42949672960001)
+    v >>= _U(32)
+    return v
 
 
 def _words(buf: np.ndarray) -> np.ndarray:
@@ -135,29 +142,49 @@ def _short(buf, words, end, first_start: int, values):
     """Fields ending before the bytes ``end`` of ``buf`` (the first starting at ``first_start``)
     into ``values`` when they have at most 8 characters besides the sign and no exponent. Returns
     (indices, starts, ends) of the fields left for _general, or None when a field is not a
-    number."""
+    number. (In-place operations: each temporary is one of a dozen, for speed.)"""
     start = np.empty_like(end)
     start[0] = first_start
     np.add(end[:-1], 1, out=start[1:])
     first = buf[start]
     negative = first == 45
-    span = end - start - (negative | (first == 43))  # the field's length without its sign
+    span = end - start
+    span -= negative | (first == 43)  # the field's length without its sign
     if span.min() < 1 or span.max() > MAX_FIELD:
         return None  # an empty (missing) field, a lone sign, or one too long to be a number
-    if np.count_nonzero(span > 8) * 2 > len(span):
+    long = span > 8
+    if np.count_nonzero(long) * 2 > len(span):
         return np.arange(len(end)), start, end  # mostly long fields: all to the general path
-    shift = (np.maximum(8 - span, 0) << 3).astype(np.uint64)
-    v = ((words[end - 8] ^ _ZEROS) >> shift) << shift  # the field's last 8 bytes as values, '0' → 0
+    shift = _BEFORE[np.minimum(span, 8)]
+    v = words[end - 8]  # the field's last 8 bytes
+    v ^= _ZEROS  # '0'..'9' → 0..9
+    v >>= shift
+    v <<= shift  # the bytes before the field (and its sign) → 0
     t = v ^ _DOT
-    dot = ~((t & _7F) + _7F | t) & _80  # 0x80 in the byte of each '.'
-    q = (np.bitwise_count(dot - _U(1)) >> 3).astype(np.intp)  # the first dot's byte, 8 when none
-    v = ((v & _BELOW[q]) << _U(8)) | (v & _ABOVE[q])  # the dot removed: digits only, if a number
-    bad = (_not_digits(v) != 0) | (span > 8)
-    if ((span == 1) & (q < 8)).any():
+    dot = t & _7F
+    dot += _7F
+    dot |= t
+    np.bitwise_not(dot, out=dot)
+    dot &= _80  # 0x80 in the byte of each '.'
+    dot -= _U(1)
+    q = np.bitwise_count(dot).astype(np.intp)
+    q >>= 3  # the first dot's byte, 8 when none
+    low = _BELOW[q]
+    low &= v
+    low <<= _U(8)
+    v &= _ABOVE[q]
+    v |= low  # the dot removed: digits only, if a number
+    t = v & _7F
+    t += _76
+    t |= v
+    t &= _80
+    bad = t != 0  # a byte that is not a digit: an exponent, a second dot, a word, ...
+    bad |= long
+    if np.count_nonzero(span + (q >> 3) < 2):
         return None  # a lone '.': no digit
     q += negative * 9
     # M < 10^8 and 10^(<=7) are exact float64s: one division, one rounding; the sign is the divisor's
-    values[:] = _swar8(v).astype(np.float64) / _SCALE[q]
+    np.divide(_swar8(v, out=v), _SCALE[q], out=values)
     at = np.flatnonzero(bad)
     return at, start[at], end[at]
 
@@ -200,7 +227,7 @@ def _run(words, end: np.ndarray, count: np.ndarray):
         v = ((words[end - 8 * (j + 1)] ^ _ZEROS) >> shift) << shift
         ok = ok and not _not_digits(v).any()
         if j < 3:  # digits 1-24 from the right; further ones are only checked
-            digits = _swar8(v)
+            digits = _swar8(v, out=v)
             total += digits * _POW10_U64[8 * j]
             if j == 2:
                 fits |= (count <= 24) & (digits < _U(1000))
