@@ -94,6 +94,13 @@ def test_nineteen_digit_mantissas_near_every_exponent_of_the_long_double_path():
     check_exact([",".join(cells[i:i + 5]) for i in range(0, len(cells), 5)], 5)
 
 
+def test_without_x87_long_double_long_mantissas_are_exact_or_declined(monkeypatch):
+    monkeypatch.setattr(ff, "_LONG", False)
+    rng = np.random.default_rng(8)
+    cells = ["%.18e" % x for x in rng.standard_normal(400)] + ["%.4f" % x for x in rng.standard_normal(4000)]
+    check_exact([",".join(cells[i:i + 4]) for i in range(0, len(cells), 4)], 4)
+
+
 HOSTILE_NUMBERS = ["-0", "-0.0", "+0", "0e0", ".5", "5.", "+.5", "-.5e-3", "1.e5", "1E+05", "00012", "1e0005",
                    "1e400", "-1e400", "1e-400", "0e999", "99999999999999999999999", "12345678901234567890",
                    "9007199254740993", "0.1", "1e22", "1e23", "123456789012345678e-5", "4.9406564584124654e-324",

@@ -7,13 +7,14 @@ the float64 `float()`, `np.loadtxt` and strtod give (correctly rounded), bit for
   8 bytes that end each field as one uint64, removes its dot by a byte shift and sums the digits
   in three multiply-shift steps (SWAR, 8 digits at once). The integer M < 10^8 is exact in float64
   and so is 10^k for k <= 7: one division is the correctly rounded M / 10^k.
-- The general path (longer fields, exponents) walks each field's bytes with a small state machine
-  on whole columns (one row of bytes per character position) that checks the grammar and finds the
-  sign, dot and exponent; the digit runs before and after the dot and the exponent's digits are
-  then summed like the short path, 8 at a time. M·10^e is rounded once:
+- The general path (longer fields, exponents) finds each field's dot and 'e': for a few fields by
+  walking their bytes through the grammar's states (one vector step per character position), for
+  many by the positions of all dots and e's in the text (one per field, or a binary search). The
+  digit runs before and after the dot and the exponent's digits are then checked and summed like
+  the short path, 8 at a time. M·10^e is rounded once:
   - M < 2^53 and |e| <= 22: M and 10^|e| are exact float64s, so one float64 multiply or divide is
     correctly rounded (Clinger's fast path, the first step of every strtod);
-  - M < 2^64 and |e| <= 27, where long double has a 64-bit mantissa (x86): M and 10^|e| are exact
+  - M < 2^64 and |e| <= 27, where long double is x87's (a 64-bit mantissa): M and 10^|e| are exact
     there, the product or quotient is rounded once to 64 bits and then to 53. The second rounding
     can differ from a single one only when the first landed exactly on a float64 midpoint; those
     fields are parsed by `float()`;
@@ -31,7 +32,7 @@ import numpy as np
 
 #: Fields longer than this go to the general parser (a plain number is rarely longer).
 MAX_FIELD = 64
-#: More per-field float() calls than this share of the fields: the general parser is faster.
+#: More per-field float() calls than this share of the fields: NumPy's parser is faster.
 SLOW_SHARE = 0.05
 #: Up to this share of a block's fields left by the short path, their bytes are walked one
 #: position at a time (_scan); more, and the dots and exponents are found in the whole block.
@@ -51,15 +52,14 @@ def _rep(byte: int) -> np.uint64:
 _ZEROS, _DOT, _7F, _76, _80 = _rep(0x30), _rep(0x1E), _rep(0x7F), _rep(0x76), _rep(0x80)
 _POW10_U64 = np.array([10 ** k for k in range(20)], dtype=np.uint64)
 _POW10_F64 = np.array([10.0 ** k for k in range(23)], dtype=np.float64)
-_LONG = np.finfo(np.longdouble).nmant >= 63 and np.dtype(np.longdouble).itemsize == 16  # x87 extended
+# x87 extended (x86 Linux): a 64-bit mantissa in 16 bytes, the layout the halfway test reads.
+_LONG = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
 _POW10_LD = np.array([10 ** k for k in range(28)], dtype=np.longdouble) if _LONG else None
 _TWO53 = _U(1 << 53)
-# Indexed by a byte count k (0..8): the k bytes from byte 0 of a uint64; the bits before its last k bytes.
-_LOW = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
-_BEFORE = np.array([8 * (8 - k) for k in range(9)], dtype=np.uint64)  # bits before the last k bytes
+# Indexed by a byte count k (0..8): the bits of a uint64 before its last k bytes.
+_BEFORE = np.array([8 * (8 - k) for k in range(9)], dtype=np.uint64)
 # Indexed by the dot's byte q (8: no dot): bytes below it, bytes above it, and 10^(digits after it).
-_BELOW = _LOW.copy()
-_BELOW[8] = 0
+_BELOW = np.array([(1 << (8 * q)) - 1 for q in range(8)] + [0], dtype=np.uint64)
 _ABOVE = np.array([((1 << 64) - 1) ^ ((1 << (8 * (q + 1))) - 1) for q in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _SCALE = np.array([10.0 ** (7 - q) for q in range(8)] + [1.0])
 _SCALE = np.concatenate([_SCALE, -_SCALE])  # + 9: a negative field
