@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from .common import reporting
+from .predict import one_blas_thread
 
 
 def evaluate_command(
@@ -20,6 +21,7 @@ def evaluate_command(
 ) -> None:
     """Loss and metrics of a run on labelled data: accuracy, per-class precision/recall/F1 and the \
 confusion matrix (classification), or MSE, MAE and R² (regression)."""
+    one_blas_thread()  # as predict: small products per block, the other core reads the next one
     with reporting():
         from ..api import load_run
         from ..inspect.evaluation import evaluate_run, format_text, report_tables

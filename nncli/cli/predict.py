@@ -10,6 +10,26 @@ import typer
 
 from .common import reporting
 
+#: BLAS thread-count variables a user may have set (then nncli leaves the choice to them).
+_BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_blas_thread() -> None:
+    """Run this process's matrix products on one BLAS thread, unless the user chose a number.
+
+    Inference multiplies blocks of a few thousand rows by small weight matrices: a second
+    OpenBLAS thread gains little on a quiet machine, and on a busy one its threads spin waiting
+    for each other (wide bench predict: 7-8 s of CPU with two threads against 2.9 s with one,
+    under load 4.7; README, Performance). The second core reads the next block meanwhile
+    (nncli.data.prefetch). OpenBLAS reads the variables once, when NumPy is first imported, so
+    this is a no-op where NumPy is already loaded (e.g. the CLI called inside a Python process)."""
+    import os
+
+    if "numpy" in sys.modules or any(os.environ.get(v) for v in _BLAS_VARS):
+        return
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = "1"
+
 
 def predict_command(
     run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory written by nncli train.",
@@ -29,6 +49,7 @@ def predict_command(
 
     Output columns: the --keep columns, then the prediction named after the target (one column per
     target for several), then proba_<class> per class with --proba."""
+    one_blas_thread()
     with reporting():
         from ..api import load_run
         from ..predicting import predict_csv
