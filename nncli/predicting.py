@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 from .data.csvread import read_csv_chunks
-from .data.prefetch import prefetched
 from .errors import DataError, UsageError
 
 CHUNK_ROWS: int | None = None  # None: blocks of about csvread.CHUNK_BYTES bytes of text, whatever the width
@@ -201,8 +200,6 @@ def predict_csv(run, input: str, out: Path | None, proba: bool = False, fmt: str
     # kept columns that are not features stay text, exactly as typed (an id 007 stays 007)
     text = set(run.preprocessor.categories) | (set(keep) - set(run.preprocessor.features))
     chunks = _decoded(read_csv_chunks(source, display, chunk_rows, text_columns=text), display)
-    if input != "-":  # the next block is read while this one is predicted and written (stdin is
-        chunks = prefetched(chunks)  # read here: a read waiting on a pipe must stay interruptible)
     if out is None:
         writer = _Writer(sys.stdout, fmt, columns, run, proba, keep)
         for table in chunks:

@@ -19,7 +19,6 @@ import numpy as np
 from .. import metrics as M
 from ..data.preprocess import label_text
 from ..data.csvread import read_csv_chunks
-from ..data.prefetch import prefetched
 from ..data.tables import Table, read_npz_xy
 from ..errors import DataError
 
@@ -35,8 +34,7 @@ def data_tables(run, data: str, chunk_rows: int | None = CHUNK_ROWS) -> Iterator
     if path.suffix.lower() == ".npy":
         raise DataError(f"{data}: evaluate reads a CSV or an .npz with arrays X and y; "
                         f"for an .npy pair, save them together with numpy.savez(path, X=X, y=y)")
-    # the next block is read (in a thread) while this one is transformed and predicted
-    yield from prefetched(read_csv_chunks(path, data, chunk_rows, text_columns=set(run.preprocessor.categories)))
+    yield from read_csv_chunks(path, data, chunk_rows, text_columns=set(run.preprocessor.categories))
 
 
 def _npz_table(run, path: Path, display: str) -> Table:
