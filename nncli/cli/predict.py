@@ -20,9 +20,9 @@ def one_blas_thread() -> None:
     Inference multiplies blocks of a few thousand rows by small weight matrices: a second
     OpenBLAS thread gains little on a quiet machine, and on a busy one its threads spin waiting
     for each other (wide bench predict: 7-8 s of CPU with two threads against 2.9 s with one,
-    under load 4.7; README, Performance). The second core reads the next block meanwhile
-    (nncli.data.prefetch). OpenBLAS reads the variables once, when NumPy is first imported, so
-    this is a no-op where NumPy is already loaded (e.g. the CLI called inside a Python process)."""
+    under load 4.7; README, Performance). OpenBLAS reads the variables once, when NumPy is first
+    imported, so this is a no-op where NumPy is already loaded (the CLI called inside a Python
+    process, as the tests do)."""
     import os
 
     if "numpy" in sys.modules or any(os.environ.get(v) for v in _BLAS_VARS):
