@@ -134,8 +134,9 @@ def check_sizes(cfg: Config, limit: int | None = None) -> list[str]:
     itemsize = 8 if tr.dtype == "float64" else 4
     gen = cfg.data.generator
     width = _generator_width(gen) if gen is not None else 1
-    rows = 1 if tr.batch_size == "full" and gen is None else (
-        gen.n_samples if tr.batch_size == "full" else int(tr.batch_size))
+    # a batch is never larger than the data: with file data (row count unknown here) one row is the
+    # lower bound, so a large batch_size on a small file is not refused
+    rows = 1 if gen is None else (gen.n_samples if tr.batch_size == "full" else min(int(tr.batch_size), gen.n_samples))
     widths = [width] + [layer.units for layer in layers]
     params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     slots = _OPTIMIZER_SLOTS.get(tr.optimizer.name, 2)

@@ -47,12 +47,12 @@ def ownership(folder: Path) -> str:
 
 
 def remove_owned(path: Path) -> None:
-    """Remove a leftover at one of nncli's exact names, only if nncli wrote it: a symlink is
-    unlinked (never followed); a folder holding anything nncli did not write is refused."""
+    """Remove a leftover at one of nncli's exact names, only if nncli wrote it. nncli never writes a
+    symbolic link, a file or anything but its own files there: those are refused (never followed,
+    never deleted)."""
     if path.is_symlink():
-        step(f"unlink {path.name}")
-        path.unlink()
-        return
+        raise UsageError(f"{path}: is a symbolic link nncli did not write, at a name nncli uses beside the run "
+                         f"directory; move it away (nncli does not follow or delete it)")
     if not path.exists():
         return
     if not path.is_dir():
