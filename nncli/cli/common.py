@@ -77,25 +77,40 @@ def reporting():
     """Run a command body; NncliError -> one line per problem on stderr + its exit code."""
     from ..errors import EXIT_USAGE, NncliError
 
+    from .starting import finish
+
     _tolerant_streams()
     try:
-        yield
+        try:
+            yield
+        finally:
+            finish()  # the outcome is settled: a signal from here on cannot change it (cli/starting.py)
     except NncliError as exc:
         if debug_enabled():
             raise
         error(exc.message)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug_enabled():
             raise
-        print("interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
+        from .starting import Terminated
+
+        terminated = isinstance(exc, Terminated)
+        print(f"interrupted by {'SIGTERM' if terminated else 'Ctrl-C'}", file=sys.stderr)
+        raise typer.Exit(143 if terminated else 130) from None
     except BrokenPipeError:
         _left_pipe()
     except OSError as exc:  # the operating system refused a file operation: one line, exit 2
         if debug_enabled():
             raise
         error(os_error_line(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    except MemoryError as exc:  # an allocation nncli could not estimate beforehand
+        if debug_enabled():
+            raise
+        why = f" ({exc})" if str(exc) else ""
+        error(f"nncli: out of memory{why} — the data or the network does not fit in the memory available "
+              f"(see ulimit -v); use less data, fewer units or a smaller batch_size")
         raise typer.Exit(EXIT_USAGE) from None
     except ValueError as exc:
         if "null byte" not in str(exc) or debug_enabled():

@@ -1,12 +1,33 @@
-"""SIGINT/SIGTERM while nncli starts (the interpreter imports Typer and the commands, which takes
-seconds on a loaded machine): one line and exit 128 + signal instead of a traceback or a silent
-death. Nothing has been read or written yet. Each command handles signals itself from its first
-line (train: cli/train.py, then nncli.run.checkpoint.guarded)."""
+"""SIGINT/SIGTERM in the nncli process outside a command's own handling: one line and exit
+128 + signal, never a KeyboardInterrupt traceback nor a silent death.
+
+Three windows, one handler each:
+- starting (install(): as soon as nncli's package is imported by `nncli` or `python -m nncli`, see
+  nncli/__init__.py, and again in __main__): the interpreter imports Typer and the commands, which
+  takes seconds on a loaded machine; nothing has been read or written yet.
+- running (uninstall(), when the command line is parsed): Ctrl-C raises KeyboardInterrupt and
+  SIGTERM raises Terminated (a KeyboardInterrupt too), so `finally` blocks remove temporaries and
+  cli/common.reporting() prints one line with exit 130 or 143. A command that writes handles signals
+  itself from its first line (train: cli/train.py, then nncli.run.checkpoint.guarded).
+- finished (finish(), when the command body is over, called by reporting()): the command's result
+  and exit code stand; a signal arriving while the interpreter shuts down is ignored (Python would
+  otherwise die of it silently, or print "Exception ignored ... KeyboardInterrupt").
+Only a process that called install() is affected: the in-process test runner keeps Python's own
+handlers.
+"""
 
 from __future__ import annotations
 
 import signal
 import sys
+
+from ..interrupts import cancel, deliver
+
+_state = {"installed": False, "finished": False}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while a command runs: handled like Ctrl-C, with exit code 143."""
 
 
 def _starting(signum, frame):
@@ -15,15 +36,52 @@ def _starting(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _running(signum, frame):
+    if _state["finished"]:
+        return
+    deliver(frame, KeyboardInterrupt if signum == signal.SIGINT else Terminated)
+
+
 def install() -> None:
+    if _state["installed"]:
+        return
+    _state["installed"] = True
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _starting)
 
 
 def uninstall() -> None:
-    """Python's own behaviour again (Ctrl-C raises KeyboardInterrupt, SIGTERM ends the process),
-    where install() had set the handler; called when the command line is parsed."""
-    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-    for sig, default in defaults.items():
+    """The command line is parsed: from here a signal interrupts the command (KeyboardInterrupt or
+    Terminated), where install() had set the handler."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) is _starting:
-            signal.signal(sig, default)
+            signal.signal(sig, _running)
+
+
+def finish() -> None:
+    """The command body is over (its last line printed): later signals are ignored."""
+    cancel()
+    if not _state["installed"]:
+        return
+    _state["finished"] = True
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+
+def started_as_command() -> bool:
+    """True in the process of `nncli ...` (the console script is __main__) or `python -m nncli`
+    (while Python imports the package to find nncli/__main__.py)."""
+    argv = getattr(sys, "orig_argv", None) or []
+    for i, arg in enumerate(argv[1:-1], start=1):
+        if arg == "-m":
+            return argv[i + 1] == "nncli"
+        if arg.startswith("-m") and len(arg) > 2:
+            return arg[2:] == "nncli"
+        if not arg.startswith("-"):
+            break
+    main = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    base = main.replace("\\", "/").rsplit("/", 1)[-1]
+    return base in ("nncli", "nncli-script.py", "nncli.exe")
