@@ -245,11 +245,10 @@ def read_npz_xy(path: Path, display: str) -> tuple[np.ndarray, np.ndarray, list[
 
 
 def memory_bytes() -> int | None:
-    """This machine's physical memory in bytes, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    """Bytes of memory this process may use (nncli/machine.py), or None where the system does not say."""
+    from ..machine import memory_bytes as found
+
+    return found()
 
 
 def _check_npz_sizes(z, names: list[str], display: str) -> None:
