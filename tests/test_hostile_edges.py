@@ -272,3 +272,45 @@ def test_sigint_while_the_console_script_imports_is_one_line(proj):
                        text=True, env=env, timeout=60)
     assert r.returncode == 130, r.stderr
     assert one_line(r) == "interrupted by Ctrl-C while nncli was starting; nothing was written"
+
+
+# ---------------------------------------------------------------- symbolic link loops as inputs
+LOOP_LINE = r".*loop[12]: too many levels of symbolic links \(a link loop\?\); fix the link or give the real path"
+
+
+def _loop(p: Path) -> None:
+    os.symlink(p / "loop2", p / "loop1")
+    os.symlink(p / "loop1", p / "loop2")
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["predict", "runs/x", "loop1"], LOOP_LINE),
+    (["evaluate", "runs/x", "loop1"], LOOP_LINE),
+    (["validate", "loop1"], LOOP_LINE),
+    (["train", "loop1"], LOOP_LINE),
+    (["train", "configs/xor.yaml", "--init-from", "loop1", "--out", "runs/y"], LOOP_LINE),
+    (["train", "configs/loop.yaml", "--out", "runs/y"],
+     r"configs/loop\.yaml:\d+:\d+: data\.path: .*loop1: too many levels of symbolic links \(a link loop\?\); .*"),
+    (["validate", "configs/loop.yaml"],
+     r"configs/loop\.yaml:\d+:\d+: data\.path: .*loop1: too many levels of symbolic links \(a link loop\?\); .*"),
+], ids=["predict_input", "evaluate_input", "validate_config", "train_config", "init_from", "data_path",
+        "validate_data_path"])
+def test_a_symlink_loop_as_an_input_is_one_line(proj, args, pattern):
+    """Before: pathlib's resolve() raised RuntimeError 'Symlink loop' (a traceback) or the loop was
+    reported as a missing file."""
+    assert run_cli("train", "configs/xor.yaml", "--out", "runs/x", *FAST, cwd=proj).returncode == 0
+    _loop(proj)
+    (proj / "configs/loop.yaml").write_text(XOR.replace("../datasets/xor.csv", "../loop1"))
+    before = sorted(os.listdir(proj)), sorted(os.listdir(proj / "runs"))
+    r = run_cli(*args, cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert re.fullmatch(pattern, one_line(r)), one_line(r)
+    assert (sorted(os.listdir(proj)), sorted(os.listdir(proj / "runs"))) == before
+
+
+def test_a_dangling_config_link_is_named_as_such(proj):
+    os.symlink(proj / "nowhere.yaml", proj / "c.yaml")
+    r = run_cli("validate", "c.yaml", cwd=proj)
+    assert r.returncode == 2
+    assert re.fullmatch(r"c\.yaml: a dangling symbolic link \(to .*nowhere\.yaml\); fix the link or give the real path",
+                        one_line(r)), one_line(r)

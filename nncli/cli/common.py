@@ -105,6 +105,12 @@ def reporting():
             raise
         error(os_error_line(exc))
         raise typer.Exit(EXIT_USAGE) from None
+    except RuntimeError as exc:  # pathlib's resolve() on a symbolic link loop (Python < 3.13)
+        if not str(exc).startswith("Symlink loop from ") or debug_enabled():
+            raise
+        path = str(exc)[len("Symlink loop from "):].strip("'\"")
+        error(f"{path}: {_OS_FIXES['ELOOP']}")
+        raise typer.Exit(EXIT_USAGE) from None
     except MemoryError as exc:  # an allocation nncli could not estimate beforehand
         if debug_enabled():
             raise
