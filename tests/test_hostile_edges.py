@@ -314,3 +314,18 @@ def test_a_dangling_config_link_is_named_as_such(proj):
     assert r.returncode == 2
     assert re.fullmatch(r"c\.yaml: a dangling symbolic link \(to .*nowhere\.yaml\); fix the link or give the real path",
                         one_line(r)), one_line(r)
+
+
+def test_generated_data_too_wide_names_dimensions_once(tmp_path):
+    """Before: two lines, one blaming model.layers[0].units (3 units) and one telling to use fewer
+    samples (500), when the cause was data.generator.dimensions."""
+    (tmp_path / "g.yaml").write_text(
+        "name: g\ndata: {generator: {name: blobs, dimensions: 1000000000000}}\n"
+        "model: {layers: [{units: 3, activation: softmax}]}\ntraining: {epochs: 1, loss: cross_entropy}\n")
+    for args in (["validate", "g.yaml"], ["train", "g.yaml", "--out", "runs/g"]):
+        r = run_cli(*args, cwd=tmp_path)
+        assert r.returncode == 2, r.stderr
+        assert re.fullmatch(r"g\.yaml:2:\d+: data\.generator\.dimensions: the generated data and the network need "
+                            r"[\d.]+ PiB of memory \(500 rows × 1,000,000,000,000 features\), .*use fewer dimensions",
+                            one_line(r)), one_line(r)
+    assert not (tmp_path / "runs").exists()

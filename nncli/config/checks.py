@@ -145,7 +145,9 @@ def check_sizes(cfg: Config, limit: int | None = None, width: int | None = None,
     params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     slots = _OPTIMIZER_SLOTS.get(tr.optimizer.name, 2)
     needed = itemsize * (params * (2 + slots) + 2 * rows * sum(widths[1:]))
-    if needed > limit:
+    # generated data as wide as it is long: the width (blobs' dimensions) is the one cause to name
+    wide = gen is not None and not known and hasattr(gen, "dimensions") and width > max(l.units for l in layers)
+    if needed > limit and not wide:
         i = max(range(len(layers)), key=lambda k: layers[k].units)
         at_least = "" if gen is not None or known else "at least "
         errors.append(
@@ -156,7 +158,13 @@ def check_sizes(cfg: Config, limit: int | None = None, width: int | None = None,
         )
     if gen is not None and not known:
         data_bytes = 8 * gen.n_samples * (width + 1)  # float64 X (rows × features) and y
-        if data_bytes > limit:
+        if wide and max(data_bytes, needed) > limit:
+            errors.append(
+                f"{cfg.where('data', 'generator', 'dimensions')}: data.generator.dimensions: the generated data and "
+                f"the network need {human_bytes(max(data_bytes, needed))} of memory ({gen.n_samples:,} rows × "
+                f"{width:,} features), more than this machine's memory — use fewer dimensions"
+            )
+        elif data_bytes > limit:
             errors.append(
                 f"{cfg.where('data', 'generator', 'n_samples')}: data.generator.n_samples: the generated data needs "
                 f"{human_bytes(data_bytes)} of memory ({gen.n_samples:,} rows × {width + 1} float64 columns), more "
