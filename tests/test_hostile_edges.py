@@ -329,3 +329,17 @@ def test_generated_data_too_wide_names_dimensions_once(tmp_path):
                             r"[\d.]+ PiB of memory \(500 rows × 1,000,000,000,000 features\), .*use fewer dimensions",
                             one_line(r)), one_line(r)
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_replaced_line_shows_only_a_plausible_epoch_count(proj):
+    """metrics.json of the run being replaced may come from anyone: a 401-digit epochs_run was printed."""
+    import json
+
+    assert run_cli("train", "configs/xor.yaml", "--out", "runs/x", *FAST, cwd=proj).returncode == 0
+    m = json.loads((proj / "runs/x/metrics.json").read_text())
+    m["epochs_run"] = 10 ** 400
+    (proj / "runs/x/metrics.json").write_text(json.dumps(m))
+    r = run_cli("train", "configs/xor.yaml", "--out", "runs/x", "--epochs", "2", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"replaced the previous run at runs/x \(written \d{4}-\d\d-\d\d \d\d:\d\d\)", last), last

@@ -264,5 +264,7 @@ def describe_run(out: Path) -> str | None:
         when = time.strftime("written %Y-%m-%d %H:%M", time.localtime((out / "weights.npz").stat().st_mtime))
     except OSError:
         pass
-    facts = ([f"{epochs} epochs"] if isinstance(epochs, int) and not isinstance(epochs, bool) else []) + ([when] if when else [])
+    # metrics.json may come from anyone: only a count training could have run is shown
+    plausible = isinstance(epochs, int) and not isinstance(epochs, bool) and 0 <= epochs <= 1_000_000_000
+    facts = ([f"{epochs} epochs"] if plausible else []) + ([when] if when else [])
     return f"the previous run at {out}" + (f" ({', '.join(facts)})" if facts else "")
