@@ -343,3 +343,21 @@ def test_the_replaced_line_shows_only_a_plausible_epoch_count(proj):
     assert r.returncode == 0, r.stderr
     last = r.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"replaced the previous run at runs/x \(written \d{4}-\d\d-\d\d \d\d:\d\d\)", last), last
+
+
+def test_a_line_break_in_a_typed_path_stays_on_the_one_line(proj):
+    """Before: `nncli predict RUN $'a\\nb'` printed its message over two lines."""
+    assert run_cli("train", "configs/xor.yaml", "--out", "runs/x", *FAST, cwd=proj).returncode == 0
+    r = run_cli_subprocess("predict", "runs/x", "a\nb.csv", cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert re.fullmatch(r"a\\nb\.csv: file not found \(looked for .*a\\nb\.csv\); check the path", one_line(r)), r.stderr
+
+
+@pytest.mark.parametrize("key", ["data.path", "data.validation"])
+def test_tilde_of_no_user_in_a_data_path_is_one_line(proj, key):
+    """Before: Path.expanduser raised RuntimeError('Could not determine home directory.'), a traceback."""
+    r = run_cli("train", "configs/xor.yaml", "--set", f"{key}=~nosuchuser_nncli/x.csv", "--out", "runs/x", cwd=proj)
+    assert r.returncode == 2, r.stderr
+    assert one_line(r) == (f"--set {key}=~nosuchuser_nncli/x.csv: {key}: no user 'nosuchuser_nncli' to expand "
+                           f"~nosuchuser_nncli for; give the path in full")
+    assert not (proj / "runs").exists()

@@ -68,8 +68,19 @@ def error(message: str) -> None:
     """Messages already name their file and place (compiler style: FILE:LINE:COL: ...)."""
     from ..config.messages import cap_line  # every line capped (a 5000-class list is elided)
 
-    for line in message.splitlines() or [""]:
+    for line in _escaped_arguments(message).splitlines() or [""]:
         print(cap_line(line), file=sys.stderr)
+
+
+def _escaped_arguments(message: str) -> str:
+    """A message holds one line per problem; a path typed on the command line with a line break or
+    another control character in it (`nncli predict RUN $'a\\nb'`) is shown escaped (a\\nb), so
+    it stays on its problem's line."""
+    for arg in sorted(set(sys.argv[1:]), key=len, reverse=True):
+        if arg and not arg.isprintable() and arg in message:
+            shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in arg)
+            message = message.replace(arg, shown)
+    return message
 
 
 @contextmanager

@@ -7,6 +7,7 @@ same registries the engine uses, so a typo fails here, before any NumPy runs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -268,7 +269,7 @@ class Config(Strict):
         return ["accuracy"] if self.task == "classification" else ["r2"]
 
     def resolve_path(self, path: str) -> Path:
-        p = Path(path).expanduser()
+        p = Path(os.path.expanduser(path))  # ~user of no user stays as typed (Path.expanduser raises)
         return p if p.is_absolute() else self._base_dir / p
 
     def output_dir(self) -> Path:

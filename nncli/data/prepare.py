@@ -274,8 +274,12 @@ def _missing_data_file(cfg, path: str, resolved: Path) -> None:
                             f"(a link loop?); fix the link or give the real path") from None
     except ValueError:
         raise DataError(f"{cfg.where('data', key)}: data.{key}: the path holds a NUL byte; give a path without it") from None
+    if path.startswith("~") and os.path.expanduser(path) == path:
+        user = path[1:].split("/", 1)[0]
+        raise DataError(f"{cfg.where('data', key)}: data.{key}: no user {user!r} to expand ~{user} for; give the path "
+                        f"in full")
     how = ""
-    if not Path(path).expanduser().is_absolute():
+    if not Path(os.path.expanduser(path)).is_absolute():
         how = (" (a relative path is resolved against the config file's folder)" if cfg.source_path != "<config>"
                else f" (a relative path is resolved against {cfg.base_dir.resolve()})")
     raise DataError(f"{cfg.where('data', key)}: data.{key}: file not found: {resolved.resolve()}{how}")
