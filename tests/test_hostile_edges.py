@@ -361,3 +361,16 @@ def test_tilde_of_no_user_in_a_data_path_is_one_line(proj, key):
     assert one_line(r) == (f"--set {key}=~nosuchuser_nncli/x.csv: {key}: no user 'nosuchuser_nncli' to expand "
                            f"~nosuchuser_nncli for; give the path in full")
     assert not (proj / "runs").exists()
+
+
+def test_two_signals_while_starting_give_one_line_and_the_first_signals_code(proj):
+    """The second signal arrived while the first handler wrote its line: before, no line at all
+    (exit 130) or death by the signal (-2) while the interpreter shut down."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    script = proj / "nncli"
+    script.write_text("import os, signal\nimport nncli\nos.kill(os.getpid(), signal.SIGTERM)\n"
+                      "os.kill(os.getpid(), signal.SIGINT)\nfrom nncli.cli.app import main\nmain()\n")
+    r = subprocess.run([sys.executable, str(script), "validate", "configs/xor.yaml"], cwd=proj, capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert r.returncode == 143, r.stderr
+    assert one_line(r) == "interrupted by SIGTERM while nncli was starting; nothing was written"

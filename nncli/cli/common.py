@@ -88,9 +88,10 @@ def reporting():
     """Run a command body; NncliError -> one line per problem on stderr + its exit code."""
     from ..errors import EXIT_USAGE, NncliError
 
-    from .starting import finish
+    from .starting import enter, finish
 
     _tolerant_streams()
+    enter()
     try:
         try:
             yield

@@ -18,12 +18,15 @@ handlers.
 
 from __future__ import annotations
 
-import signal
+import os
 import sys
 
-from ..interrupts import cancel, deliver
+try:  # the C module, loaded with the interpreter: importing `signal` (its enums) takes a while
+    import _signal as signal
+except ImportError:  # pragma: no cover - another Python implementation
+    import signal
 
-_state = {"installed": False, "finished": False}
+_state = {"installed": False, "in_command": False, "finished": False}
 
 
 class Terminated(KeyboardInterrupt):
@@ -31,14 +34,27 @@ class Terminated(KeyboardInterrupt):
 
 
 def _starting(signum, frame):
+    """Nothing read or written yet: say so and exit at once. Not by an exception: raised inside an
+    import it leaves half-initialised modules, and a SystemExit raised inside a finalizer is only
+    printed ("Exception ignored ... SystemExit: 130") while the command goes on. A second signal
+    while this runs is ignored; the line goes out with one unbuffered write."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
-    sys.stderr.write(f"interrupted by {name} while nncli was starting; nothing was written\n")
-    raise SystemExit(128 + signum)
+    try:
+        os.write(2, f"interrupted by {name} while nncli was starting; nothing was written\n".encode())
+    except OSError:
+        pass
+    os._exit(128 + signum)
 
 
 def _running(signum, frame):
     if _state["finished"]:
         return
+    if not _state["in_command"]:  # parsed, but the command's own handling has not begun
+        _starting(signum, frame)
+    from ..interrupts import deliver
+
     deliver(frame, KeyboardInterrupt if signum == signal.SIGINT else Terminated)
 
 
@@ -48,6 +64,11 @@ def install() -> None:
     _state["installed"] = True
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _starting)
+
+
+def enter() -> None:
+    """The command's body begins (cli/common.reporting): a signal now interrupts it."""
+    _state["in_command"] = True
 
 
 def uninstall() -> None:
@@ -60,6 +81,8 @@ def uninstall() -> None:
 
 def finish() -> None:
     """The command body is over (its last line printed): later signals are ignored."""
+    from ..interrupts import cancel
+
     cancel()
     if not _state["installed"]:
         return

@@ -106,7 +106,7 @@ def _interruptible_start():
     import signal
 
     from ..errors import Interrupted
-    from .starting import deliver
+    from ..interrupts import deliver
 
     phase = {"done": False, "signum": None}  # done: the run is published; signum: a signal after that
 
