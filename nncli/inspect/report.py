@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import NncliError
+from .evolution import evolution_kind
 from .htmlpage import esc, figure_html, fmt, page, png_uri, table_html
 
 REPORT = "report.html"
@@ -79,7 +80,7 @@ def run_page(path: Path) -> str:
     sections.append(("network", "The network", net_img))
     sections.append(("curves", "Loss and metrics over training",
                      figure_html(png_uri(_loss_figure(run, Figure)), "loss and metric per epoch")))
-    kind = _final_kind(run)
+    kind = evolution_kind(run)
     if kind:
         if data_problem is None:
             fig = _decision_figure(run, Figure) if kind == "decision" else _fit_figure(run, Figure)
@@ -97,17 +98,6 @@ def run_page(path: Path) -> str:
     subtitle = (f"{pre.task}, {pre.n_inputs} input{'s' if pre.n_inputs != 1 else ''} → "
                 f"{' → '.join(str(l.units) for l in run.config.model.layers)}, {m.get('epochs_run', len(run.history))} epochs")
     return page(f"nncli run: {run.config.name}", subtitle, sections)
-
-
-def _final_kind(run) -> str | None:
-    pre = run.preprocessor
-    if pre.categories:
-        return None
-    if pre.task == "classification" and pre.n_inputs == 2:
-        return "decision"
-    if pre.task == "regression" and pre.n_inputs == 1 and len(pre.targets) == 1:
-        return "fit"
-    return None
 
 
 def summary_html(run) -> str:
@@ -145,7 +135,7 @@ def evolution_html(run, path: Path, data_problem) -> str:
             for i, (e, l) in enumerate(zip(snaps["epoch"], snaps["loss"]))]
     header = ["epoch", "train loss"] + (["validation loss"] if "val_loss" in snaps else [])
     table = f"<h3>Loss of each snapshot</h3>{table_html(header, rows)}"
-    from .evolution import Frames, evolution_kind, grid_figure
+    from .evolution import Frames, grid_figure
 
     if evolution_kind(run) is None:
         return (f'<p class="note">{len(rows)} snapshots were saved; pictures of the boundary over training '
