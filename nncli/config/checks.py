@@ -145,6 +145,9 @@ def check_sizes(cfg: Config, limit: int | None = None, width: int | None = None,
     params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     slots = _OPTIMIZER_SLOTS.get(tr.optimizer.name, 2)
     needed = itemsize * (params * (2 + slots) + 2 * rows * sum(widths[1:]))
+    if known:  # measured: a checkpoint holds parameters and optimizer state twice more while it is
+        # encoded, and the final evaluation runs every training row through the network at once
+        needed += itemsize * (2 * params * (1 + slots) + n * sum(widths[1:]))
     # generated data as wide as it is long: the width (blobs' dimensions) is the one cause to name
     wide = gen is not None and not known and hasattr(gen, "dimensions") and width > max(l.units for l in layers)
     if needed > limit and not wide:
@@ -153,8 +156,10 @@ def check_sizes(cfg: Config, limit: int | None = None, width: int | None = None,
         errors.append(
             f"{cfg.where('model', 'layers', i, 'units')}: model.layers[{i}].units: the network needs {at_least}"
             f"{human_bytes(needed)} of memory ({params:,} parameters in {tr.dtype} with their gradients and "
-            f"{tr.optimizer.name}'s state, and a batch of activations), more than this machine's "
-            f"memory — use fewer units"
+            f"{tr.optimizer.name}'s state, and "
+            + (f"its checkpoint and the activations of {n:,} training rows), more than the {human_bytes(limit)} "
+               f"of memory available" if known else "a batch of activations), more than this machine's memory")
+            + " — use fewer units"
         )
     if gen is not None and not known:
         data_bytes = 8 * gen.n_samples * (width + 1)  # float64 X (rows × features) and y
