@@ -99,10 +99,12 @@ def test_the_network_estimate_runs_again_with_the_datas_input_width(proj, monkey
     (proj / "datasets/xor.csv").write_text(wide)
     monkeypatch.setattr(machine, "memory_bytes", lambda: 64 << 20)  # 64 MiB of memory
     # width 1: 2 * 100k params * 4 slots * 4 bytes = 3 MiB passes; width 64: 100 MiB does not
-    r = run_cli("train", "configs/xor.yaml", "--set", "model.layers.0.units=100000", "--out", "runs/x", cwd=proj)
-    assert r.returncode == 2, r.stderr
-    assert re.fullmatch(r".*model\.layers\[0\]\.units: the network needs [\d.]+ MiB of memory \(6,600,001 parameters .*"
-                        r"— use fewer units", one_line(r)), one_line(r)
+    for args in (["train", "--out", "runs/x"], ["validate"]):  # validate says the same as train
+        r = run_cli(args[0], "configs/xor.yaml", "--set", "model.layers.0.units=100000", *args[1:], cwd=proj)
+        assert r.returncode == 2, r.stderr
+        assert re.fullmatch(r".*model\.layers\[0\]\.units: the network needs [\d.]+ MiB of memory \(6,600,001 "
+                            r"parameters .*, and its checkpoint and the activations of 8 training rows\), more than "
+                            r"the 64\.0 MiB of memory available — use fewer units", one_line(r)), one_line(r)
     assert not (proj / "runs").exists()
 
 
