@@ -26,7 +26,7 @@ try:  # the C module, loaded with the interpreter: importing `signal` (its enums
 except ImportError:  # pragma: no cover - another Python implementation
     import signal
 
-_state = {"installed": False, "in_command": False, "finished": False}
+_state = {"installed": False, "in_command": False, "finished": False, "pid": None}
 
 
 class Terminated(KeyboardInterrupt):
@@ -38,6 +38,7 @@ def _starting(signum, frame):
     import it leaves half-initialised modules, and a SystemExit raised inside a finalizer is only
     printed ("Exception ignored ... SystemExit: 130") while the command goes on. A second signal
     while this runs is ignored; the line goes out with one unbuffered write."""
+    _only_in_the_nncli_process(signum)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
     name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
@@ -48,7 +49,16 @@ def _starting(signum, frame):
     os._exit(128 + signum)
 
 
+def _only_in_the_nncli_process(signum) -> None:
+    """A process forked from nncli's (the CSV reader's and the sweep's workers) inherits these
+    handlers: there the signal does what it did before nncli installed them (the worker ends)."""
+    if os.getpid() != _state["pid"]:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
 def _running(signum, frame):
+    _only_in_the_nncli_process(signum)
     if _state["finished"]:
         return
     if not _state["in_command"]:  # parsed, but the command's own handling has not begun
@@ -62,6 +72,7 @@ def install() -> None:
     if _state["installed"]:
         return
     _state["installed"] = True
+    _state["pid"] = os.getpid()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _starting)
 
@@ -105,6 +116,9 @@ def started_as_command() -> bool:
             return arg[2:] == "nncli"
         if not arg.startswith("-"):
             break
-    main = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    main_module = sys.modules.get("__main__")
+    if getattr(main_module, "__name__", None) != "__main__":  # a spawned worker runs it as __mp_main__
+        return False
+    main = getattr(main_module, "__file__", None) or ""
     base = main.replace("\\", "/").rsplit("/", 1)[-1]
     return base in ("nncli", "nncli-script.py", "nncli.exe")
