@@ -84,15 +84,22 @@ def prediction_values(run, table, proba: bool):
 
 def _csv_block(values: np.ndarray, fmt: str, first: np.ndarray | None = None) -> str:
     """Rows of CSV text: ``first`` (k,) cells already as text, then ``values`` (k, m) formatted with
-    ``fmt``, in C (np.char.mod) rather than a Python call per cell."""
-    cols = [first] if first is not None else []
-    cols += [np.char.mod(fmt, values[:, j]) for j in range(values.shape[1])] if values is not None else []
-    if not cols or len(cols[0]) == 0:
+    ``fmt``: one %-format of the whole block's cells (C, about 5x faster than np.char.mod's call
+    per cell; the same text, as both format each value's Python float)."""
+    k = len(first) if first is not None else (len(values) if values is not None else 0)
+    m = values.shape[1] if values is not None else 0
+    if k == 0 or (first is None and m == 0):
         return ""
-    line = cols[0]
-    for c in cols[1:]:
-        line = np.char.add(np.char.add(line, ","), c)
-    return "\n".join(line.tolist()) + "\n"
+    row = ",".join((["%s"] if first is not None else []) + [fmt] * m) + "\n"
+    if first is None:
+        cells = values.ravel().tolist()
+    else:
+        table = np.empty((k, m + 1), dtype=object)
+        table[:, 0] = first.tolist()
+        if m:
+            table[:, 1:] = values.tolist()
+        cells = table.ravel().tolist()
+    return (row * k) % tuple(cells)
 
 
 class _Writer:

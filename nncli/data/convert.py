@@ -99,9 +99,20 @@ def _rows(src: str, target: str, features: list[str] | None, text_target: bool):
                 raise _Restart()
             text_target = True  # text from the first block on: the rest is read as text too
         numeric_target_seen = numeric_target_seen or tcol.dtype.kind == "f"
-        X = table.matrix if table.matrix is not None and table.matrix_names == names else \
-            np.stack([table.columns[f] for f in names], axis=1)
+        X = _matrix_view(table, names)
+        if X is None:
+            X = np.stack([table.columns[f] for f in names], axis=1)
         yield names, X, (tcol.astype(str) if text_target else tcol)
+
+
+def _matrix_view(table, names: list[str]) -> np.ndarray | None:
+    """The columns ``names`` as a view of the block's float64 matrix when they sit side by side in
+    it (the usual file: features, then the target), so no block is copied before it is appended."""
+    m, have = table.matrix, table.matrix_names
+    if m is None or not names or names[0] not in have:
+        return None
+    i = have.index(names[0])
+    return m[:, i:i + len(names)] if have[i:i + len(names)] == names else None
 
 
 class _Growing:

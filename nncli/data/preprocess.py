@@ -170,7 +170,12 @@ class Preprocessor:
         if m is None or self.categories or m.dtype != np.float64 or not self.features:
             return None
         index = {n: i for i, n in enumerate(names)}
-        if any(f not in index or table.missing[f].any() for f in self.features):
+        if any(f not in index for f in self.features):
+            return None
+        # Columns without an empty cell often share one all-False mask (a block the fast parser
+        # read): each distinct mask is looked at once, not once per column.
+        masks = {id(table.missing[f]): table.missing[f] for f in self.features}
+        if any(mask.any() for mask in masks.values()):
             return None
         cols = [index[f] for f in self.features]
         if cols == list(range(cols[0], cols[0] + len(cols))):
