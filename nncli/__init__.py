@@ -7,6 +7,18 @@ shell over these. Heavy modules load on first use, so ``nncli --help`` starts fa
 __version__ = "0.1.0"
 
 
+def _start_signals() -> None:
+    """In the process of `nncli` / `python -m nncli`, Ctrl-C and SIGTERM give one line and exit
+    130/143 from here on, while Typer and the commands are imported (cli/starting.py)."""
+    from .cli import starting
+
+    if starting.started_as_command():
+        starting.install()
+
+
+_start_signals()
+
+
 def train(*args, **kwargs):
     from .api import train as _train
 

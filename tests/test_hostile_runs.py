@@ -151,6 +151,32 @@ def _foreign_dir_at_old(p):
     return "runs/x"
 
 
+def _symlink_at_lock(p):
+    (p / "runs").mkdir()
+    (p / "mine.txt").write_text("mine")  # opening the lock through the link truncated this file
+    os.symlink(p / "mine.txt", p / "runs/.x.lock")
+    return "runs/x"
+
+
+def _foreign_file_at_lock(p):
+    (p / "runs").mkdir()
+    (p / "runs/.x.lock").write_text("my notes")  # was truncated to "pid N", then deleted
+    return "runs/x"
+
+
+def _fifo_at_lock(p):
+    (p / "runs").mkdir()
+    os.mkfifo(p / "runs/.x.lock")
+    return "runs/x"
+
+
+def _symlink_at_new(p):
+    (p / "runs").mkdir()
+    (p / "elsewhere").mkdir()
+    os.symlink(p / "elsewhere", p / "runs/.x.new")  # was unlinked, although the README said refused
+    return "runs/x"
+
+
 OUT_REFUSED = [
     ("non_empty_folder", _precious, r"precious: exists and holds 'notes.txt', which nncli did not write; .*--out.*"),
     ("a_file", _a_file, r"afile: exists and is not a directory; choose another output with --out"),
@@ -176,6 +202,10 @@ OUT_REFUSED = [
     ("foreign_file_at_new", _foreign_file_at_new, r".*runs/\.x\.new: is a file nncli did not write, .*move it away.*"),
     ("foreign_dir_at_partial", _foreign_dir_at_partial, r".*runs/\.x\.partial: holds 'mine\.txt', which nncli did not write.*"),
     ("foreign_dir_at_old", _foreign_dir_at_old, r".*runs/\.x\.old: holds 'mine\.txt', which nncli did not write.*"),
+    ("symlink_at_lock", _symlink_at_lock, r".*runs/\.x\.lock: is a symbolic link, at the name nncli uses for its lock.*move it away.*"),
+    ("foreign_file_at_lock", _foreign_file_at_lock, r".*runs/\.x\.lock: is a file nncli did not write, at the name nncli uses for its lock.*"),
+    ("fifo_at_lock", _fifo_at_lock, r".*runs/\.x\.lock: is not a regular file, at the name nncli uses for its lock.*"),
+    ("symlink_at_new", _symlink_at_new, r".*runs/\.x\.new: is a symbolic link nncli did not write, .*move it away.*"),
 ]
 
 

@@ -68,8 +68,19 @@ def error(message: str) -> None:
     """Messages already name their file and place (compiler style: FILE:LINE:COL: ...)."""
     from ..config.messages import cap_line  # every line capped (a 5000-class list is elided)
 
-    for line in message.splitlines() or [""]:
+    for line in _escaped_arguments(message).splitlines() or [""]:
         print(cap_line(line), file=sys.stderr)
+
+
+def _escaped_arguments(message: str) -> str:
+    """A message holds one line per problem; a path typed on the command line with a line break or
+    another control character in it (`nncli predict RUN $'a\\nb'`) is shown escaped (a\\nb), so
+    it stays on its problem's line."""
+    for arg in sorted(set(sys.argv[1:]), key=len, reverse=True):
+        if arg and not arg.isprintable() and arg in message:
+            shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in arg)
+            message = message.replace(arg, shown)
+    return message
 
 
 @contextmanager
@@ -77,25 +88,47 @@ def reporting():
     """Run a command body; NncliError -> one line per problem on stderr + its exit code."""
     from ..errors import EXIT_USAGE, NncliError
 
+    from .starting import enter, finish
+
     _tolerant_streams()
+    enter()
     try:
-        yield
+        try:
+            yield
+        finally:
+            finish()  # the outcome is settled: a signal from here on cannot change it (cli/starting.py)
     except NncliError as exc:
         if debug_enabled():
             raise
         error(exc.message)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug_enabled():
             raise
-        print("interrupted", file=sys.stderr)
-        raise typer.Exit(130) from None
+        from .starting import Terminated
+
+        terminated = isinstance(exc, Terminated)
+        print(f"interrupted by {'SIGTERM' if terminated else 'Ctrl-C'}", file=sys.stderr)
+        raise typer.Exit(143 if terminated else 130) from None
     except BrokenPipeError:
         _left_pipe()
     except OSError as exc:  # the operating system refused a file operation: one line, exit 2
         if debug_enabled():
             raise
         error(os_error_line(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    except RuntimeError as exc:  # pathlib's resolve() on a symbolic link loop (Python < 3.13)
+        if not str(exc).startswith("Symlink loop from ") or debug_enabled():
+            raise
+        path = str(exc)[len("Symlink loop from "):].strip("'\"")
+        error(f"{path}: {_OS_FIXES['ELOOP']}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except MemoryError as exc:  # an allocation nncli could not estimate beforehand
+        if debug_enabled():
+            raise
+        why = f" ({exc})" if str(exc) else ""
+        error(f"nncli: out of memory{why} — the data or the network does not fit in the memory available "
+              f"(see ulimit -v); use less data, fewer units or a smaller batch_size")
         raise typer.Exit(EXIT_USAGE) from None
     except ValueError as exc:
         if "null byte" not in str(exc) or debug_enabled():

@@ -31,7 +31,7 @@ def train_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Train a network from a YAML config and write its run directory."""
-    with reporting(), _interruptible_start():
+    with reporting(), _interruptible_start() as phase:
         from ..api import train
         from ..config.schema import load_config
         from ..errors import ConfigError, DivergedError, Interrupted, RunDirError, UsageError
@@ -71,6 +71,7 @@ def train_command(
         finally:
             if hasattr(progress, "close"):  # the live display lets go before any message is printed
                 progress.close()
+        phase["done"] = run.path  # published: a signal now is reported once the summary is out
         if not quiet:
             if resume:  # say what this segment continued from and what it changed
                 seg = run.metrics["segments"][-1]
@@ -81,6 +82,10 @@ def train_command(
             print_summary(run)
             if run.replaced:
                 print(f"replaced {run.replaced}")
+        if phase["signum"] is not None:
+            name = "Ctrl-C" if phase["signum"] == 2 else "SIGTERM"
+            where = f"; the complete run was published to {run.path}" if run.path else ""
+            raise Interrupted(f"interrupted by {name} after training had finished{where}", phase["signum"])
 
 
 def resume_command(config: Path, out: Optional[Path]) -> str:
@@ -101,14 +106,22 @@ def _interruptible_start():
     import signal
 
     from ..errors import Interrupted
+    from ..interrupts import deliver
+
+    phase = {"done": False, "signum": None}  # done: the run is published; signum: a signal after that
 
     def handler(signum, frame):
+        if phase["done"] is not False:  # after training: the run stands; said after the summary
+            if phase["signum"] is None:
+                phase["signum"] = signum
+            return
         name = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
-        raise Interrupted(f"interrupted by {name} before training started; nothing was written", signum)
+        deliver(frame, lambda: None if phase["done"] is not False else Interrupted(
+            f"interrupted by {name} before training started; nothing was written", signum))
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield phase
     finally:
         for sig, h in previous.items():
             signal.signal(sig, h)

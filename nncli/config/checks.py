@@ -107,11 +107,12 @@ _GENERATOR_FEATURES = {"line": 1, "sine": 1}  # the others draw 2 features, blob
 
 
 def memory_limit() -> int:
-    """Bytes of physical memory on this machine (1 TiB where the system does not say)."""
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):  # not POSIX
-        return 1 << 40
+    """Bytes of memory this process may use: the machine's physical memory, or less under ulimit -v
+    (1 TiB where the system says neither)."""
+    from ..machine import memory_bytes
+
+    found = memory_bytes()
+    return 1 << 40 if found is None else int(found)
 
 
 def _generator_width(gen) -> int:
@@ -122,7 +123,8 @@ def _generator_width(gen) -> int:
     return _GENERATOR_FEATURES.get(gen.name, 2)
 
 
-def check_sizes(cfg: Config, limit: int | None = None) -> list[str]:
+def check_sizes(cfg: Config, limit: int | None = None, width: int | None = None,
+                rows: int | None = None) -> list[str]:
     """Sizes that cannot fit, refused before anything is allocated: the network (parameters with
     their gradients and optimizer state, plus one batch of activations and deltas) and generated
     data, against ``limit`` bytes (default: this machine's memory).  Integer arithmetic, so
@@ -133,25 +135,41 @@ def check_sizes(cfg: Config, limit: int | None = None) -> list[str]:
     tr, layers = cfg.training, cfg.model.layers
     itemsize = 8 if tr.dtype == "float64" else 4
     gen = cfg.data.generator
-    width = _generator_width(gen) if gen is not None else 1
-    rows = 1 if tr.batch_size == "full" and gen is None else (
-        gen.n_samples if tr.batch_size == "full" else int(tr.batch_size))
+    known = width is not None  # called again with the data's input width and training rows
+    width = width if known else (_generator_width(gen) if gen is not None else 1)
+    # a batch is never larger than the data: with file data (row count unknown here) one row is the
+    # lower bound, so a large batch_size on a small file is not refused
+    n = rows if rows is not None else (gen.n_samples if gen is not None else None)
+    rows = 1 if n is None else (n if tr.batch_size == "full" else min(int(tr.batch_size), n))
     widths = [width] + [layer.units for layer in layers]
     params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     slots = _OPTIMIZER_SLOTS.get(tr.optimizer.name, 2)
     needed = itemsize * (params * (2 + slots) + 2 * rows * sum(widths[1:]))
-    if needed > limit:
+    if known:  # measured: a checkpoint holds parameters and optimizer state twice more while it is
+        # encoded, and the final evaluation runs every training row through the network at once
+        needed += itemsize * (2 * params * (1 + slots) + n * sum(widths[1:]))
+    # generated data as wide as it is long: the width (blobs' dimensions) is the one cause to name
+    wide = gen is not None and not known and hasattr(gen, "dimensions") and width > max(l.units for l in layers)
+    if needed > limit and not wide:
         i = max(range(len(layers)), key=lambda k: layers[k].units)
-        at_least = "" if gen is not None else "at least "
+        at_least = "" if gen is not None or known else "at least "
         errors.append(
             f"{cfg.where('model', 'layers', i, 'units')}: model.layers[{i}].units: the network needs {at_least}"
             f"{human_bytes(needed)} of memory ({params:,} parameters in {tr.dtype} with their gradients and "
-            f"{tr.optimizer.name}'s state, and a batch of activations), more than this machine's "
-            f"memory — use fewer units"
+            f"{tr.optimizer.name}'s state, and "
+            + (f"its checkpoint and the activations of {n:,} training rows), more than the {human_bytes(limit)} "
+               f"of memory available" if known else "a batch of activations), more than this machine's memory")
+            + " — use fewer units"
         )
-    if gen is not None:
+    if gen is not None and not known:
         data_bytes = 8 * gen.n_samples * (width + 1)  # float64 X (rows × features) and y
-        if data_bytes > limit:
+        if wide and max(data_bytes, needed) > limit:
+            errors.append(
+                f"{cfg.where('data', 'generator', 'dimensions')}: data.generator.dimensions: the generated data and "
+                f"the network need {human_bytes(max(data_bytes, needed))} of memory ({gen.n_samples:,} rows × "
+                f"{width:,} features), more than this machine's memory — use fewer dimensions"
+            )
+        elif data_bytes > limit:
             errors.append(
                 f"{cfg.where('data', 'generator', 'n_samples')}: data.generator.n_samples: the generated data needs "
                 f"{human_bytes(data_bytes)} of memory ({gen.n_samples:,} rows × {width + 1} float64 columns), more "

@@ -12,6 +12,7 @@ no arbitrary Python objects are ever constructed.
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import re
 from dataclasses import dataclass, field
@@ -89,6 +90,13 @@ _NO_FILE_HINT = "check the path (relative paths are resolved from the current di
 def load_yaml(path: str | os.PathLike) -> Source:
     """Read and parse a YAML config file; every problem is a one-line ConfigError."""
     display = os.fspath(path)
+    if os.path.islink(display) and not os.path.exists(display):
+        try:
+            os.stat(display)
+        except OSError as exc:
+            what = ("too many levels of symbolic links (a link loop?)" if exc.errno == errno.ELOOP
+                    else f"a dangling symbolic link (to {os.readlink(display)})")
+            raise ConfigError(f"{display}: {what}; fix the link or give the real path") from None
     if not os.path.exists(display):
         raise ConfigError(
             f"{display}: config file not found — " + _NO_FILE_HINT.format(cwd=os.getcwd())

@@ -7,6 +7,7 @@ same registries the engine uses, so a typo fails here, before any NumPy runs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -25,6 +26,12 @@ InitializerName = Literal[initializers.names()]  # type: ignore[valid-type]
 LossName = Literal[losses.names()]  # type: ignore[valid-type]
 
 CLASSIFICATION_LOSSES = frozenset(n for n, cls in losses.REGISTRY.items() if cls.task == "classification")
+
+
+# Bounds of the counts (epochs, batch_size, checkpoint_every, patience) and of the seed: a
+# 3000-digit value would otherwise be accepted and train for ever; a billion epochs is beyond any run.
+MAX_COUNT = 1_000_000_000
+MAX_SEED = 2**64 - 1
 
 
 class Strict(BaseModel):
@@ -148,14 +155,14 @@ LossConfig = Annotated[Union[(PlainLoss, *LOSS_MODELS.values())], Field(discrimi
 
 class EarlyStoppingConfig(Strict):
     monitor: str = Field("val_loss", description="A history column to watch.")
-    patience: int = Field(10, ge=0, description="Epochs without improvement before stopping.")
+    patience: int = Field(10, ge=0, le=MAX_COUNT, description="Epochs without improvement before stopping.")
     min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
     restore_best: bool = Field(True, description="Keep the weights of the best epoch, not the last.")
 
 
 class TrainingConfig(Strict):
-    epochs: int = Field(100, gt=0, description="Passes over the training data.")
-    batch_size: Union[Annotated[int, Field(gt=0)], Literal["full"]] = Field(
+    epochs: int = Field(100, gt=0, le=MAX_COUNT, description="Passes over the training data.")
+    batch_size: Union[Annotated[int, Field(gt=0, le=MAX_COUNT)], Literal["full"]] = Field(
         32, description="Samples per gradient step (the last batch of an epoch may be smaller), or 'full': one step "
                         "per epoch on the whole training set — plain gradient descent w ← w − η·∂L/∂w."
     )
@@ -188,7 +195,7 @@ class TrainingConfig(Strict):
     )
     early_stopping: EarlyStoppingConfig | None = Field(None, description="Stop when the monitored value stops improving.")
     checkpoint_every: int | None = Field(
-        None, ge=1, description="Save a resumable checkpoint every N epochs; default: after the first epoch, then at most once every 30 seconds."
+        None, ge=1, le=MAX_COUNT, description="Save a resumable checkpoint every N epochs; default: after the first epoch, then at most once every 30 seconds."
     )
     snapshots: int | None = Field(
         None, ge=1, le=1000, description="Save the weights at N evenly spaced epochs (N ≥ 2: the initial weights, the "
@@ -224,7 +231,7 @@ class OutputConfig(Strict):
 
 class Config(Strict):
     name: str = Field("run", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Run name.")
-    seed: int = Field(0, ge=0, description="Drives initialization, shuffling, splitting and dropout.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Drives initialization, shuffling, splitting and dropout.")
     data: DataConfig = Field(default_factory=DataConfig, description="Where the examples come from and how they are prepared.")
     model: ModelConfig = Field(description="The network: a stack of dense layers.")
     training: TrainingConfig = Field(description="Loss, optimizer and the training loop.")
@@ -262,7 +269,7 @@ class Config(Strict):
         return ["accuracy"] if self.task == "classification" else ["r2"]
 
     def resolve_path(self, path: str) -> Path:
-        p = Path(path).expanduser()
+        p = Path(os.path.expanduser(path))  # ~user of no user stays as typed (Path.expanduser raises)
         return p if p.is_absolute() else self._base_dir / p
 
     def output_dir(self) -> Path:

@@ -99,5 +99,8 @@ def check_against_data(cfg, prepared: PreparedData) -> None:
             class_weights(cfg, pre, prepared.train.y)
         except DataError as exc:
             errors.append(exc.message)
+    from ..config.checks import check_sizes  # again, with the data's input width: before allocating
+
+    errors.extend(check_sizes(cfg, width=pre.n_inputs, rows=n))
     if errors:
         raise DataError("\n".join(errors))

@@ -11,6 +11,8 @@ memmap.py; this module is the only one of data/ that knows the config.
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,11 +264,22 @@ def _require_columns(cfg, table: Table, wanted: list[tuple[list[str], str]]) -> 
 
 def _missing_data_file(cfg, path: str, resolved: Path) -> None:
     """A data file named in the config does not exist: point at its key, show the path tried."""
-    if resolved.exists():
-        return
     key = next((k for k in ("path", "y_path", "validation", "test") if getattr(cfg.data, k) == path), "path")
+    try:
+        os.stat(resolved)
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(f"{cfg.where('data', key)}: data.{key}: {resolved}: too many levels of symbolic links "
+                            f"(a link loop?); fix the link or give the real path") from None
+    except ValueError:
+        raise DataError(f"{cfg.where('data', key)}: data.{key}: the path holds a NUL byte; give a path without it") from None
+    if path.startswith("~") and os.path.expanduser(path) == path:
+        user = path[1:].split("/", 1)[0]
+        raise DataError(f"{cfg.where('data', key)}: data.{key}: no user {user!r} to expand ~{user} for; give the path "
+                        f"in full")
     how = ""
-    if not Path(path).expanduser().is_absolute():
+    if not Path(os.path.expanduser(path)).is_absolute():
         how = (" (a relative path is resolved against the config file's folder)" if cfg.source_path != "<config>"
                else f" (a relative path is resolved against {cfg.base_dir.resolve()})")
     raise DataError(f"{cfg.where('data', key)}: data.{key}: file not found: {resolved.resolve()}{how}")

@@ -15,6 +15,7 @@ Nothing here knows the config: callers pass display names and target names.
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import zipfile
 from dataclasses import dataclass
@@ -117,8 +118,21 @@ class Table:
 
 
 def check_readable_file(path: Path, display: str) -> None:
-    if not path.exists():
-        raise DataError(f"{display}: file not found (looked for {path.resolve()}); check the path")
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(f"{display}: too many levels of symbolic links (a link loop?); fix the link or give "
+                            f"the real path") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise DataError(f"{display}: the name is too long; use a shorter path") from None
+        try:
+            where = f" (looked for {path.resolve()})"
+        except (OSError, RuntimeError):
+            where = ""
+        raise DataError(f"{display}: file not found{where}; check the path") from None
+    except ValueError:  # a NUL byte
+        raise DataError(f"{display!r}: the path holds a NUL byte; give a path without it") from None
     if path.is_dir():
         raise DataError(f"{display}: is a directory, not a data file")
     if not os.access(path, os.R_OK):
@@ -245,11 +259,10 @@ def read_npz_xy(path: Path, display: str) -> tuple[np.ndarray, np.ndarray, list[
 
 
 def memory_bytes() -> int | None:
-    """This machine's physical memory in bytes, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    """Bytes of memory this process may use (nncli/machine.py), or None where the system does not say."""
+    from ..machine import memory_bytes as found
+
+    return found()
 
 
 def _check_npz_sizes(z, names: list[str], display: str) -> None:

@@ -193,8 +193,10 @@ class Guard:
         if self.signum is None:
             self.signum = signum
             if self.phase == "start":
-                raise Interrupted(f"interrupted by {signal_name(signum)} before training started; "
-                                  f"nothing was written", signum)
+                from ..interrupts import deliver
+
+                deliver(frame, lambda: None if self.phase != "start" else Interrupted(
+                    f"interrupted by {signal_name(signum)} before training started; nothing was written", signum))
             if self.trainer is not None and self.phase == "train":
                 self.trainer.stop_signal = signum
             return

@@ -111,6 +111,37 @@ def lock_path(out: Path) -> Path:
     return out.parent / f".{out.name}.lock"
 
 
+_LOCK_TEXT = re.compile(rb"(pid [0-9]+)?")
+
+
+def open_lock_file(path: Path):
+    """Open (creating it) the lock file at ``path`` for reading and writing, only if it is one
+    nncli wrote: a regular file that is empty or says ``pid N``. A symbolic link there is never
+    followed (it could make nncli truncate the file it points to) and a file with other contents is
+    someone else's: both are a UsageError, and nothing is changed."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+                     | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise UsageError(f"{path}: is a symbolic link, at the name nncli uses for its lock beside the run "
+                             f"directory; move it away (nncli does not follow or delete it)") from None
+        raise UsageError(f"{path}: cannot create the lock file ({exc.strerror}); "
+                         f"choose another output with --out") from None
+    try:
+        st = os.fstat(fd)
+        text = os.pread(fd, 64, 0) if stat.S_ISREG(st.st_mode) and st.st_size <= 64 else None
+    except OSError:
+        text = None
+    if text is None or not _LOCK_TEXT.fullmatch(text.strip()):
+        os.close(fd)
+        what = "a file nncli did not write" if stat.S_ISREG(st.st_mode) else "not a regular file"
+        raise UsageError(f"{path}: is {what}, at the name nncli uses for its lock beside the run directory; "
+                         f"move it away (nncli does not delete it)")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "r+")
+
+
 @contextmanager
 def locked(out: Path):
     """Hold an exclusive lock on an output path; a second holder fails at once (LockedError).
@@ -127,11 +158,7 @@ def locked(out: Path):
                          f"choose another output with --out") from None
     path = lock_path(out)
     while True:
-        try:
-            fh = open(path, "a+")
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot create the lock file ({exc.strerror}); "
-                             f"choose another output with --out") from None
+        fh = open_lock_file(path)
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -172,8 +199,8 @@ def try_locked(out: Path):
 
     path = lock_path(out)
     try:
-        fh = open(path, "a+")
-    except OSError:
+        fh = open_lock_file(path)
+    except (OSError, UsageError):
         yield False
         return
     try:

@@ -47,12 +47,12 @@ def ownership(folder: Path) -> str:
 
 
 def remove_owned(path: Path) -> None:
-    """Remove a leftover at one of nncli's exact names, only if nncli wrote it: a symlink is
-    unlinked (never followed); a folder holding anything nncli did not write is refused."""
+    """Remove a leftover at one of nncli's exact names, only if nncli wrote it. nncli never writes a
+    symbolic link, a file or anything but its own files there: those are refused (never followed,
+    never deleted)."""
     if path.is_symlink():
-        step(f"unlink {path.name}")
-        path.unlink()
-        return
+        raise UsageError(f"{path}: is a symbolic link nncli did not write, at a name nncli uses beside the run "
+                         f"directory; move it away (nncli does not follow or delete it)")
     if not path.exists():
         return
     if not path.is_dir():
@@ -264,5 +264,7 @@ def describe_run(out: Path) -> str | None:
         when = time.strftime("written %Y-%m-%d %H:%M", time.localtime((out / "weights.npz").stat().st_mtime))
     except OSError:
         pass
-    facts = ([f"{epochs} epochs"] if isinstance(epochs, int) and not isinstance(epochs, bool) else []) + ([when] if when else [])
+    # metrics.json may come from anyone: only a count training could have run is shown
+    plausible = isinstance(epochs, int) and not isinstance(epochs, bool) and 0 <= epochs <= 1_000_000_000
+    facts = ([f"{epochs} epochs"] if plausible else []) + ([when] if when else [])
     return f"the previous run at {out}" + (f" ({', '.join(facts)})" if facts else "")
