@@ -166,6 +166,7 @@ FIELD_CASES = {
     "es-wait-negative": (_set(["early_stopping", "wait"], -1), "early_stopping.wait:"),
     "es-best-epoch-future": (_set(["early_stopping", "best_epoch"], 9), "early_stopping.best_epoch:"),
     "schedule-text": (_set(["schedule"], {"current": "fast"}), "schedule.current"),
+    "schedule-extra-key": (_set(["schedule", "evil"], 1.0), "schedule: has the fields ['evil']"),
     "config-not-mapping": (_set(["config"], "rm -rf"), "config:"),
     "overrides-not-text": (_set(["overrides"], [1]), "overrides.0:"),
     "data-hash-bad": (_set(["data", "arrays"], "xyz"), "data.arrays:"),

@@ -242,6 +242,12 @@ def check_position(meta: dict, trainer: Trainer, where: Path) -> None:
     if meta["early_stopping"]["best_epoch"] > meta["epoch"]:
         raise RunDirError(f"{where}: early_stopping.best_epoch: {meta['early_stopping']['best_epoch']} is after "
                           f"epoch {meta['epoch']}{fix}")
+    # The schedule's state is exactly the fields this schedule keeps (an extra or missing key is a
+    # checkpoint from another schedule, or a tampered one; the values' types CheckpointMeta checked).
+    expected, got = sorted(trainer.schedule.state_dict()), sorted(meta["schedule"])
+    if got != expected:
+        raise RunDirError(f"{where}: schedule: has the fields {got or 'none'}, but the "
+                          f"{trainer.cfg.training.schedule.name} schedule keeps {expected or 'none'}{fix}")
 
 
 def restore(trainer: Trainer, plan: Plan, staging: Path) -> int:
