@@ -196,6 +196,20 @@ def test_second_training_on_same_output_refuses_at_once(tmp_path, cli):
         assert first.wait(timeout=60) == 143
 
 
+def test_resume_while_another_trains_before_its_first_checkpoint_is_locked(cli, root, tmp_path):
+    """No checkpoint yet because another process is still in its first epoch: exit 4 naming it,
+    not "no checkpoint to resume from"."""
+    out = tmp_path / "runs" / "x"
+    out.parent.mkdir()
+    with rundir.locked(out):  # held as a writer holds it (flock: conflicts within one process too)
+        r = cli("train", root / "configs/xor.yaml", "--out", out, "--resume", cwd=tmp_path)
+    assert r.returncode == 4, r.stderr
+    assert r.stderr.strip() == (f"{out}: another nncli process (pid {os.getpid()}) is writing this run directory; "
+                                f"wait for it, or choose another output with --out")
+    r = cli("train", root / "configs/xor.yaml", "--out", out, "--resume", cwd=tmp_path)  # lock gone
+    assert r.returncode == 2 and "no checkpoint to resume from" in r.stderr
+
+
 # ---------------------------------------------------------------- resume refused
 def _interrupted(tmp_path, cfg_dict=None, stop_after_epoch=2):
     """A checkpoint made in-process: a callback asks to stop at the end of an epoch."""

@@ -191,6 +191,34 @@ def locked(out: Path):
         fh.close()
 
 
+def holder(out: Path) -> str | None:
+    """"pid N" of another process holding the lock on ``out`` now, else None (no lock file, a free
+    one, or one nncli did not write). Never creates or changes anything."""
+    import fcntl
+
+    try:
+        fd = os.open(lock_path(out), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        text = os.pread(fd, 64, 0).strip()
+        if not _LOCK_TEXT.fullmatch(text):
+            return None
+        try:  # a shared lock is refused while a writer holds its exclusive one
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return text.decode() or "another process"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def try_locked(out: Path):
     """Yield True holding the lock on ``out`` when it is free and can be taken (the folder is

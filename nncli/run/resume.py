@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, RunDirError, UsageError
+from ..errors import DataError, LockedError, RunDirError, UsageError
 from ..training import Trainer
 from . import checkpoint, files
 
@@ -88,6 +88,10 @@ def plan(cfg, out: Path, staging: Path) -> Plan:
                           f"train without --resume")
     saved = checkpoint.load(staging)
     if saved is None:
+        busy = files.holder(out)
+        if busy is not None:  # a training that has not written its first checkpoint yet
+            raise LockedError(f"{out}: another nncli process ({busy}) is writing this run directory; wait for "
+                              f"it, or choose another output with --out")
         raise UsageError(f"{out}: no checkpoint to resume from (looked in {staging}); "
                          f"train without --resume to start over")
     arrays, meta = saved
