@@ -8,6 +8,7 @@ SIGINT/SIGTERM handlers and nncli.cli.common.STATE.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -80,3 +81,21 @@ def cli():
 @pytest.fixture
 def cli_subprocess():
     return run_cli_subprocess
+
+
+@pytest.fixture
+def proj(tmp_path) -> Path:
+    """A project folder as a user has one: configs/xor.yaml, datasets/xor.csv."""
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "datasets").mkdir()
+    shutil.copy(ROOT / "configs/xor.yaml", tmp_path / "configs/xor.yaml")
+    shutil.copy(ROOT / "datasets/xor.csv", tmp_path / "datasets/xor.csv")
+    return tmp_path
+
+
+def one_line(r) -> str:
+    """The one line a refused command printed on stderr (no traceback, within the 1000-character cap)."""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert len(lines[0]) <= 1000
+    return lines[0]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,27 +25,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, run_cli_subprocess
+from conftest import ROOT, one_line, run_cli, run_cli_subprocess
 
 XOR = (ROOT / "configs/xor.yaml").read_text()
 FAST = ["--epochs", "2", "--quiet"]
 BIG = "9" * 3000
-
-
-@pytest.fixture
-def proj(tmp_path) -> Path:
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "datasets").mkdir()
-    (tmp_path / "configs/xor.yaml").write_text(XOR)
-    shutil.copy(ROOT / "datasets/xor.csv", tmp_path / "datasets/xor.csv")
-    return tmp_path
-
-
-def one_line(r) -> str:
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert len(lines[0]) <= 1000
-    return lines[0]
 
 
 # ---------------------------------------------------------------- bounds

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli, run_cli_subprocess
+from conftest import ROOT, one_line, run_cli, run_cli_subprocess
 
 XOR = (ROOT / "configs/xor.yaml").read_text()
 FAST = ["--epochs", "2", "--quiet"]
@@ -53,22 +53,6 @@ def base_run(tmp_path_factory) -> Path:
     r = run_cli("train", "configs/xor.yaml", "--out", "runs/xor", *FAST, cwd=proj)
     assert r.returncode == 0, r.stderr
     return proj / "runs/xor"
-
-
-@pytest.fixture
-def proj(tmp_path) -> Path:
-    """A project folder: configs/xor.yaml, datasets/xor.csv."""
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "datasets").mkdir()
-    (tmp_path / "configs/xor.yaml").write_text(XOR)
-    shutil.copy(ROOT / "datasets/xor.csv", tmp_path / "datasets/xor.csv")
-    return tmp_path
-
-
-def one_line(r) -> str:
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    return lines[0]
 
 
 # ---------------------------------------------------------------- never delete what nncli did not write
